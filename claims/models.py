@@ -1,0 +1,238 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import FileExtensionValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Claim(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        AWAITING_CUSTOMER_APPROVAL = "awaiting_customer_approval", _("Awaiting customer approval")
+        AWAITING_PARTNER = "awaiting_partner", _("Awaiting partner")
+        RETURNED_TO_CUSTOMER = "returned_to_customer", _("Returned to customer")
+        EVALUATING = "evaluating", _("Being checked")
+        IN_REVIEW = "in_review", _("In review")
+        APPROVED = "approved", _("Approved")
+        PARTIALLY_APPROVED = "partially_approved", _("Partially approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class SurveyContactMode(models.TextChoices):
+        ONE_FOR_ALL = "one", _("One contact for all services")
+        PER_SERVICE = "per_service", _("One contact per service")
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="claims")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="claims"
+    )
+    program = models.ForeignKey("partners.Program", on_delete=models.PROTECT, related_name="claims")
+    status = models.CharField(
+        _("status"), max_length=30, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    survey_contact_mode = models.CharField(
+        _("survey contact"),
+        max_length=12,
+        choices=SurveyContactMode.choices,
+        default=SurveyContactMode.ONE_FOR_ALL,
+    )
+    survey_contact_name = models.CharField(_("survey contact name"), max_length=120, blank=True)
+    survey_contact_email = models.EmailField(_("survey contact email"), blank=True)
+    custom_sow = models.FileField(
+        _("custom SOW document"),
+        upload_to="sow/%Y/",
+        blank=True,
+        validators=[FileExtensionValidator(["pdf", "docx"])],
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_name = models.CharField(_("signed as"), max_length=120, blank=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["partner", "status", "-created_at"], name="claim_partner_status"),
+            models.Index(fields=["customer", "-created_at"], name="claim_customer_recent"),
+            models.Index(fields=["status", "updated_at"], name="claim_status_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_decided(self) -> bool:
+        return self.status in DECIDED_STATES
+
+
+DECIDED_STATES = frozenset(
+    {
+        Claim.Status.APPROVED,
+        Claim.Status.PARTIALLY_APPROVED,
+        Claim.Status.REJECTED,
+        Claim.Status.WITHDRAWN,
+    }
+)
+OPEN_STATES = frozenset(
+    {
+        Claim.Status.AWAITING_PARTNER,
+        Claim.Status.RETURNED_TO_CUSTOMER,
+        Claim.Status.EVALUATING,
+        Claim.Status.IN_REVIEW,
+    }
+)
+
+
+class ClaimLine(models.Model):
+    """One workload on a claim, decided on its own."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        IN_REVIEW = "in_review", _("In review")
+        REJECTED = "rejected", _("Rejected")
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
+    workload = models.ForeignKey("partners.Workload", on_delete=models.PROTECT, related_name="+")
+    target_start = models.DateField(_("target start"))
+    target_end = models.DateField(_("target end"))
+    seats = models.PositiveIntegerField(_("seats"), validators=[MinValueValidator(1)])
+    survey_contact_name = models.CharField(_("survey contact name"), max_length=120, blank=True)
+    survey_contact_email = models.EmailField(_("survey contact email"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING, editable=False
+    )
+
+    class Meta:
+        ordering = ["workload__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "workload"], name="one_line_per_workload"),
+            models.CheckConstraint(
+                condition=Q(target_end__gte=models.F("target_start")),
+                name="line_target_end_after_start",
+                violation_error_message=_("The target end date cannot be before the start."),
+            ),
+        ]
+        indexes = [models.Index(fields=["workload", "status"], name="line_workload_status")]
+
+    def __str__(self) -> str:
+        return f"{self.claim.reference} · {self.workload}"
+
+
+class ReferenceCounter(models.Model):
+    """Last reference number handed out per year; locked row keeps numbers gap-free."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class EventQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # noqa: ARG002
+        raise TypeError("Events are append-only.")
+
+    def delete(self):
+        raise TypeError("Events are append-only.")
+
+
+class Event(models.Model):
+    """One link in a claim's chain of custody: append-only and hash-chained."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    action = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200)
+    actor_role = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=30, blank=True)
+    to_status = models.CharField(max_length=30, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["claim", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "seq"], name="one_event_per_claim_seq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}#{self.seq} {self.action}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise TypeError("Events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Events are append-only.")
+
+    def get_action_display(self) -> str:
+        from claims.lifecycle import ACTION_LABELS
+
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+    def get_from_status_display(self) -> str:
+        return str(Claim.Status(self.from_status).label) if self.from_status else ""
+
+    def get_to_status_display(self) -> str:
+        return str(Claim.Status(self.to_status).label) if self.to_status else ""
+
+
+class Comment(models.Model):
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("comment"), max_length=4000)
+    internal = models.BooleanField(
+        _("internal work note"), default=False, help_text=_("Seen by the claims team only.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class Notification(models.Model):
+    """An outbox row per recipient: in-app list and the email a worker sends after commit."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="notifications")
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="notifications")
+    subject = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "user"], name="one_notification_per_event_user")
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(emailed_at__isnull=True),
+                name="notification_unsent",
+            )
+        ]

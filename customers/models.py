@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Customer(models.Model):
+    """The customer organisation (its tenant)."""
+
+    class Segment(models.TextChoices):
+        COMMERCIAL = "commercial", _("Commercial")
+        PUBLIC_SECTOR = "public_sector", _("Public sector")
+        EDUCATION = "education", _("Education")
+
+    name = models.CharField(_("organisation name"), max_length=160)
+    tenant_id = models.CharField(_("tenant id"), max_length=64, unique=True)
+    verified_domains = models.TextField(
+        _("verified domains"), blank=True, help_text=_("One domain per line.")
+    )
+    segment = models.CharField(
+        _("segment"), max_length=20, choices=Segment.choices, default=Segment.COMMERCIAL
+    )
+    seats = models.PositiveIntegerField(_("seats"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_public_sector(self) -> bool:
+        return self.segment == self.Segment.PUBLIC_SECTOR
+
+
+class CustomerMembership(models.Model):
+    class Role(models.TextChoices):
+        CONTRIBUTOR = "contributor", _("Contributor")
+        APPROVER = "approver", _("Approver")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_membership"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(
+        _("role"), max_length=12, choices=Role.choices, default=Role.CONTRIBUTOR
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.customer} ({self.get_role_display()})"
+
+    @property
+    def is_approver(self) -> bool:
+        return self.role == self.Role.APPROVER
+
+
+class Association(models.Model):
+    """Who is partner of record for one customer workload, and since when."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="associations")
+    workload = models.ForeignKey(
+        "partners.Workload", on_delete=models.PROTECT, related_name="associations"
+    )
+    partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, related_name="associations"
+    )
+    since = models.DateField(_("since"))
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    source_claim = models.ForeignKey(
+        "claims.Claim",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="associations",
+    )
+    active_usage_pct = models.DecimalField(
+        _("active usage %"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    usage_growth_pct = models.DecimalField(
+        _("usage growth % (window)"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    usage_updated_at = models.DateTimeField(_("usage updated"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["customer", "workload", "-since"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "workload"],
+                condition=Q(ended_on__isnull=True),
+                name="one_active_association_per_customer_workload",
+                violation_error_message=_("This workload already has a partner of record."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("since")),
+                name="association_ends_after_start",
+            ),
+        ]
+        indexes = [models.Index(fields=["partner", "ended_on"], name="assoc_partner_active")]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.workload} → {self.partner}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_on is None

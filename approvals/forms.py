@@ -29,9 +29,7 @@ class ReviewDecisionForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        rejecting = [
-            line for line in self.review_lines if data.get(f"line_{line.pk}") == REJECT
-        ]
+        rejecting = [line for line in self.review_lines if data.get(f"line_{line.pk}") == REJECT]
         if rejecting and not (data.get("comment") or "").strip():
             self.add_error("comment", _("Give the reason for rejecting, for both parties."))
         return data

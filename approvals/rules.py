@@ -146,9 +146,7 @@ def duplicate(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
         return RuleResult("duplicate", False, "The partner already holds this workload.")
     own = [ref for pid, ref in facts.open_claims.get(line.workload_id, []) if pid == partner_id]
     if own:
-        return RuleResult(
-            "duplicate", False, f"The partner already claims it in {', '.join(own)}."
-        )
+        return RuleResult("duplicate", False, f"The partner already claims it in {', '.join(own)}.")
     return RuleResult("duplicate", True)
 
 

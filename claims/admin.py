@@ -52,7 +52,15 @@ class ClaimAdmin(admin.ModelAdmin):
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
-    list_display = ["claim", "seq", "action", "actor_label", "from_status", "to_status", "created_at"]
+    list_display = [
+        "claim",
+        "seq",
+        "action",
+        "actor_label",
+        "from_status",
+        "to_status",
+        "created_at",
+    ]
     list_filter = ["action"]
     search_fields = ["claim__reference", "actor_label"]
     list_select_related = ["claim"]

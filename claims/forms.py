@@ -168,7 +168,9 @@ class ClaimForm:
 
     def is_valid(self) -> bool:
         valid = self.contact.is_valid()
-        valid = all([line.is_valid() for line in self.lines]) and valid
+        # Every line is validated, not just up to the first bad one, so all errors show.
+        line_results = [line.is_valid() for line in self.lines]
+        valid = all(line_results) and valid
         if self.is_bound and not any(
             line.is_valid() and line.cleaned_data.get("selected") for line in self.lines
         ):

@@ -63,9 +63,7 @@ TRANSITIONS: dict[str, Transition] = {
     "resubmit": Transition(
         frozenset({S.RETURNED_TO_CUSTOMER}), frozenset({Role.APPROVER}), S.AWAITING_PARTNER
     ),
-    "confirm": Transition(
-        frozenset({S.AWAITING_PARTNER}), frozenset({Role.PARTNER}), S.EVALUATING
-    ),
+    "confirm": Transition(frozenset({S.AWAITING_PARTNER}), frozenset({Role.PARTNER}), S.EVALUATING),
     "return": Transition(
         frozenset({S.AWAITING_PARTNER}), frozenset({Role.PARTNER}), S.RETURNED_TO_CUSTOMER
     ),
@@ -399,8 +397,9 @@ def confirm_claim(claim: Claim, *, user, comment: str = "") -> Claim:
     with transaction.atomic():
         claim = _lock(claim)
         role = _authorise(claim, user, "confirm")
-        _move(claim, action="confirm", user=user, role=role, to_status=S.EVALUATING,
-              comment=comment)
+        _move(
+            claim, action="confirm", user=user, role=role, to_status=S.EVALUATING, comment=comment
+        )
         from approvals.tasks import evaluate_claim
 
         claim_id = claim.pk
@@ -421,8 +420,14 @@ def return_to_customer(claim: Claim, *, user, comment: str) -> Claim:
     with transaction.atomic():
         claim = _lock(claim)
         role = _authorise(claim, user, "return")
-        _move(claim, action="return", user=user, role=role,
-              to_status=S.RETURNED_TO_CUSTOMER, comment=comment)
+        _move(
+            claim,
+            action="return",
+            user=user,
+            role=role,
+            to_status=S.RETURNED_TO_CUSTOMER,
+            comment=comment,
+        )
     return claim
 
 
@@ -433,8 +438,14 @@ def return_from_review(claim: Claim, *, user, comment: str) -> Claim:
         claim = _lock(claim)
         role = _authorise(claim, user, "review_return")
         claim.lines.update(status=ClaimLine.Status.PENDING)
-        _move(claim, action="review_return", user=user, role=role,
-              to_status=S.RETURNED_TO_CUSTOMER, comment=comment)
+        _move(
+            claim,
+            action="review_return",
+            user=user,
+            role=role,
+            to_status=S.RETURNED_TO_CUSTOMER,
+            comment=comment,
+        )
         _close_review_tasks(claim)
     return claim
 
@@ -444,8 +455,9 @@ def withdraw(claim: Claim, *, user, comment: str = "") -> Claim:
     with transaction.atomic():
         claim = _lock(claim)
         role = _authorise(claim, user, "withdraw")
-        _move(claim, action="withdraw", user=user, role=role, to_status=S.WITHDRAWN,
-              comment=comment)
+        _move(
+            claim, action="withdraw", user=user, role=role, to_status=S.WITHDRAWN, comment=comment
+        )
         _close_review_tasks(claim)
     return claim
 
@@ -491,8 +503,14 @@ def complete_evaluation(claim_id: int, *, evaluate_line) -> Claim | None:
             if all(line.status == ClaimLine.Status.APPROVED for line in lines)
             else S.IN_REVIEW
         )
-        _move(claim, action="evaluate", user=None, role=role, to_status=to_status,
-              changes={"lines": results})
+        _move(
+            claim,
+            action="evaluate",
+            user=None,
+            role=role,
+            to_status=to_status,
+            changes={"lines": results},
+        )
     return claim
 
 
@@ -520,7 +538,14 @@ def decide(
             if approved:
                 grant(claim, line, user)
             results[line.workload.code] = line.status
-        _move(claim, action="decide", user=user, role=role, to_status=_final_status(lines),
-              comment=comment.strip(), changes={"lines": results})
+        _move(
+            claim,
+            action="decide",
+            user=user,
+            role=role,
+            to_status=_final_status(lines),
+            comment=comment.strip(),
+            changes={"lines": results},
+        )
         _close_review_tasks(claim)
     return claim

@@ -137,6 +137,9 @@ class ReferenceCounter(models.Model):
     year = models.PositiveIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
 
 class EventQuerySet(models.QuerySet):
     def update(self, **kwargs):  # noqa: ARG002
@@ -208,6 +211,9 @@ class Comment(models.Model):
     class Meta:
         ordering = ["created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.body[:40]}"
+
 
 class Notification(models.Model):
     """An outbox row per recipient: in-app list and the email a worker sends after commit."""
@@ -227,7 +233,9 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "user"], name="one_notification_per_event_user")
+            models.UniqueConstraint(
+                fields=["event", "user"], name="one_notification_per_event_user"
+            )
         ]
         indexes = [
             models.Index(
@@ -236,3 +244,6 @@ class Notification(models.Model):
                 name="notification_unsent",
             )
         ]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -61,7 +61,10 @@ def notify_parties(claim: Claim, event: Event) -> None:
 
 
 def claim_url_for(user, claim: Claim) -> str:
-    if hasattr(user, "partner_membership") and user.partner_membership.partner_id == claim.partner_id:
+    if (
+        hasattr(user, "partner_membership")
+        and user.partner_membership.partner_id == claim.partner_id
+    ):
         path = reverse("partner_claim_detail", args=[claim.reference])
     else:
         path = reverse("customer_claim_detail", args=[claim.reference])

@@ -44,8 +44,10 @@ def _submit(request: HttpRequest, claim: Claim, action: str, sign_form: SignForm
         lifecycle.route_to_approver(claim, user=request.user)
         messages.success(request, _("Claim %s was sent to your approver.") % claim.reference)
     elif action == "sign":
-        sign = lifecycle.resubmit if claim.status == Claim.Status.RETURNED_TO_CUSTOMER else (
-            lifecycle.sign_and_submit
+        sign = (
+            lifecycle.resubmit
+            if claim.status == Claim.Status.RETURNED_TO_CUSTOMER
+            else (lifecycle.sign_and_submit)
         )
         sign(
             claim,
@@ -182,7 +184,8 @@ def customer_claim_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "sign_form": SignForm(prefix="sign"),
             "withdraw_form": CommentForm(prefix="withdraw"),
             "can_edit": lifecycle.can(user, claim, "edit"),
-            "can_sign": lifecycle.can(user, claim, "sign") or lifecycle.can(user, claim, "resubmit"),
+            "can_sign": lifecycle.can(user, claim, "sign")
+            or lifecycle.can(user, claim, "resubmit"),
             "can_route": lifecycle.can(user, claim, "route"),
             "can_withdraw": lifecycle.can(user, claim, "withdraw"),
         },

@@ -15,7 +15,9 @@ urlpatterns = [
     path("c/", claim_views.partner_code, name="partner_code"),
     path("c/<slug:slug>/", claim_views.claim_start, name="claim_start"),
     path("claims/", claim_views.customer_claims, name="customer_claims"),
-    path("claims/<str:reference>/", claim_views.customer_claim_detail, name="customer_claim_detail"),
+    path(
+        "claims/<str:reference>/", claim_views.customer_claim_detail, name="customer_claim_detail"
+    ),
     path("claims/<str:reference>/edit/", claim_views.claim_edit, name="claim_edit"),
     path(
         "claims/<str:reference>/<slug:action>/",

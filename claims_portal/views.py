@@ -34,7 +34,9 @@ def _broker_ok() -> bool:
     import redis
 
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
         return bool(client.ping())
     except Exception as exc:
         log.warning("Health check: broker unreachable: %s", exc)

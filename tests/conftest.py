@@ -139,7 +139,9 @@ class World:
     def submitted(self, **kwargs) -> Claim:
         claim = self.draft(**kwargs)
         user = kwargs.get("user") or self.approver
-        return lifecycle.sign_and_submit(claim, user=user, signed_name="Alex Approver", attested=True)
+        return lifecycle.sign_and_submit(
+            claim, user=user, signed_name="Alex Approver", attested=True
+        )
 
 
 @pytest.fixture
@@ -169,7 +171,9 @@ def world(db) -> World:
         partner_member=f.partner_user(partner, "member", email="pat@contoso.example"),
         partner_admin=f.partner_user(partner, "admin", email="boss@contoso.example"),
         rival_member=f.partner_user(rival, "member", email="fay@fabrikam.example"),
-        other_customer_user=f.customer_user(other_customer, "approver", email="olga@tailspin.example"),
+        other_customer_user=f.customer_user(
+            other_customer, "approver", email="olga@tailspin.example"
+        ),
         reviewer=f.claims_team_user(email="rita@vendor.example"),
         lead=f.claims_team_user(lead=True, email="lee@vendor.example"),
     )

@@ -10,7 +10,14 @@ from django.utils import timezone
 
 from claims_portal.roles import CLAIMS_LEAD_GROUP, CLAIMS_REVIEWER_GROUP
 from customers.models import Customer, CustomerMembership
-from partners.models import Partner, PartnerMembership, Program, SowCatalog, SowCatalogItem, Workload
+from partners.models import (
+    Partner,
+    PartnerMembership,
+    Program,
+    SowCatalog,
+    SowCatalogItem,
+    Workload,
+)
 
 PASSWORD = "correct-horse-battery-9"
 

@@ -12,7 +12,14 @@ from django.utils import timezone
 from approvals.models import ChangePolicy
 from claims_portal.roles import CLAIMS_LEAD_GROUP, CLAIMS_REVIEWER_GROUP
 from customers.models import Association, Customer, CustomerMembership
-from partners.models import Partner, PartnerMembership, Program, SowCatalog, SowCatalogItem, Workload
+from partners.models import (
+    Partner,
+    PartnerMembership,
+    Program,
+    SowCatalog,
+    SowCatalogItem,
+    Workload,
+)
 
 DEMO_PASSWORD = "demo-portal-2026"
 
@@ -27,10 +34,15 @@ WORKLOADS = [
 
 PARTNERS = [
     # name, slug, code, partner id, public sector, catalog workloads
-    ("Contoso Deployments", "contoso", "CONTOSO1", "P-100001", True,
-     ["exchange-online", "teams", "sharepoint-online", "intune"]),
-    ("Fabrikam Services", "fabrikam", "FABRIKAM", "P-100002", False,
-     ["exchange-online", "teams"]),
+    (
+        "Contoso Deployments",
+        "contoso",
+        "CONTOSO1",
+        "P-100001",
+        True,
+        ["exchange-online", "teams", "sharepoint-online", "intune"],
+    ),
+    ("Fabrikam Services", "fabrikam", "FABRIKAM", "P-100002", False, ["exchange-online", "teams"]),
 ]
 
 USERS = [
@@ -39,7 +51,12 @@ USERS = [
     ("lead@vendor.example", "Claims team lead", "group", CLAIMS_LEAD_GROUP),
     ("reviewer@vendor.example", "Claims team reviewer", "group", CLAIMS_REVIEWER_GROUP),
     ("pat@contoso.example", "Partner admin, Contoso Deployments", "partner", ("contoso", "admin")),
-    ("fay@fabrikam.example", "Partner member, Fabrikam Services", "partner", ("fabrikam", "member")),
+    (
+        "fay@fabrikam.example",
+        "Partner member, Fabrikam Services",
+        "partner",
+        ("fabrikam", "member"),
+    ),
     ("alex@woodgrove.example", "Customer approver, Woodgrove Bank", "customer", "approver"),
     ("casey@woodgrove.example", "Customer contributor, Woodgrove Bank", "customer", "contributor"),
 ]
@@ -133,7 +150,9 @@ class Command(BaseCommand):
 
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
         self.stdout.write(f"Program: {program.name} ({program.start_date} to {program.end_date})")
-        self.stdout.write("Partner claim URLs: /c/contoso/ (code CONTOSO1), /c/fabrikam/ (FABRIKAM)")
+        self.stdout.write(
+            "Partner claim URLs: /c/contoso/ (code CONTOSO1), /c/fabrikam/ (FABRIKAM)"
+        )
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for email, description, _kind, _target in USERS:
             self.stdout.write(f"  {email:<28} {description}")

@@ -22,16 +22,24 @@ def claims_for_customer(user) -> QuerySet[Claim]:
     return _with_list_data(Claim.objects.filter(customer_id=roles.customer.pk))
 
 
-def claims_for_partner(user) -> QuerySet[Claim]:
+def _partner_claims(user) -> QuerySet[Claim]:
     roles = roles_for(user)
     if not roles.is_partner:
         return Claim.objects.none()
     # A partner never sees a customer's drafts before they are submitted to it.
-    return _with_list_data(
-        Claim.objects.filter(partner_id=roles.partner.pk).exclude(
-            status__in=[Claim.Status.DRAFT, Claim.Status.AWAITING_CUSTOMER_APPROVAL]
-        )
+    return Claim.objects.filter(partner_id=roles.partner.pk).exclude(
+        status__in=[Claim.Status.DRAFT, Claim.Status.AWAITING_CUSTOMER_APPROVAL]
     )
+
+
+def claims_for_partner(user) -> QuerySet[Claim]:
+    return _with_list_data(_partner_claims(user))
+
+
+def partner_status_counts(user) -> dict[str, int]:
+    """How many of the partner's claims are in each status, in one query."""
+    rows = _partner_claims(user).order_by().values("status").annotate(n=Count("pk"))
+    return {row["status"]: row["n"] for row in rows}
 
 
 def claims_for_claims_team(user) -> QuerySet[Claim]:

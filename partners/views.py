@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,7 +14,7 @@ from claims import lifecycle
 from claims.forms import CommentForm
 from claims.lifecycle import ClaimError
 from claims.models import Claim
-from claims.selectors import claims_for_partner, get_claim_for_partner
+from claims.selectors import claims_for_partner, get_claim_for_partner, partner_status_counts
 from claims_portal.access import partner_required
 from claims_portal.listing import filtered_claims
 from claims_portal.roles import roles_for
@@ -24,9 +23,7 @@ from claims_portal.roles import roles_for
 @partner_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     claims = claims_for_partner(request.user)
-    counts = dict(
-        claims.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
-    )
+    counts = partner_status_counts(request.user)
     filter_form, listed = filtered_claims(request, claims)
     page = Paginator(listed, 25).get_page(request.GET.get("page"))
     status_cards = [

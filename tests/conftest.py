@@ -47,6 +47,8 @@ def _browser_missing() -> str | None:
 def pytest_configure(config):
     # PBKDF2's deliberate slowness would dominate a suite that creates many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Threads (live server, worker) must not keep connections that outlive the test database.
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
 def pytest_runtest_setup(item):
@@ -91,6 +93,25 @@ def celery_worker_live(transactional_db):
     ) as worker:
         yield worker
     task_postrun.disconnect(close_connections)
+    terminate_other_connections()
+
+
+def terminate_other_connections() -> None:
+    """End connections other threads left open, which would block dropping the test database."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
+@pytest.fixture
+def stray_connections_closed(transactional_db):
+    yield
+    terminate_other_connections()
 
 
 @dataclass

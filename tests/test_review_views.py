@@ -92,8 +92,10 @@ def test_it_tells_the_second_reviewer_it_was_decided(client, world, queued):
     client.force_login(world.lead)
     # The lead's page was opened before the decision: the same post arrives late.
     response = client.post(url, form)
-    assert response.status_code == 200
-    assert "nothing to decide" in response.content.decode()
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "can no longer be decided" in body
+    assert "nothing to decide" in body
 
 
 def test_it_returns_a_queued_claim_to_the_customer(client, world, queued):

@@ -48,7 +48,9 @@ def _sign_in(page, base, email):
     page.wait_for_load_state()
 
 
-def test_it_walks_the_claim_path_in_a_browser(live_server, browser, world):
+def test_it_walks_the_claim_path_in_a_browser(
+    stray_connections_closed, live_server, browser, world
+):
     base = live_server.url
     shot = Shots()
     exchange, _teams, intune = world.workloads

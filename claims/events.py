@@ -50,7 +50,9 @@ def record_event(
         seq=(last["seq"] + 1) if last else 1,
         action=action,
         actor=user,
-        actor_label=(user.get_username() if user is not None else "Claims portal (automatic)"),
+        actor_label=(
+            (user.email or user.get_username()) if user is not None else "Claims portal (automatic)"
+        ),
         actor_role=role,
         from_status=from_status,
         to_status=to_status,

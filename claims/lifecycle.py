@@ -376,7 +376,7 @@ def _sign(claim: Claim, *, action: str, user, signed_name: str, attested: bool) 
             user=user,
             role=role,
             to_status=S.AWAITING_PARTNER,
-            changes={"signed_name": signed_name, "signed_by": user.get_username()},
+            changes={"signed_name": signed_name, "signed_by": user.email or user.get_username()},
             extra_fields=["signed_by", "signed_name", "signed_at", "submitted_at"],
         )
     return claim

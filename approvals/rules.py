@@ -44,7 +44,8 @@ class ClaimFacts:
 
     @classmethod
     def gather(cls, claim: Claim) -> ClaimFacts:
-        on = (claim.submitted_at or timezone.now()).date()
+        # The catalog's dates are local calendar days, like every other date in the portal.
+        on = timezone.localdate(claim.submitted_at) if claim.submitted_at else timezone.localdate()
         catalog = {
             item.workload_id: item
             for item in SowCatalogItem.objects.filter(
@@ -142,7 +143,12 @@ def existing_claim(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
 def duplicate(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
     partner_id = facts.claim.partner_id
     association = facts.associations.get(line.workload_id)
-    if association is not None and association.partner_id == partner_id:
+    # A line this very claim already won (before a return and resubmission) is no duplicate.
+    if (
+        association is not None
+        and association.partner_id == partner_id
+        and association.source_claim_id != facts.claim.pk
+    ):
         return RuleResult("duplicate", False, "The partner already holds this workload.")
     own = [ref for pid, ref in facts.open_claims.get(line.workload_id, []) if pid == partner_id]
     if own:

@@ -85,4 +85,10 @@ def verify_chain(claim: Claim) -> list[str]:
         expected_seq += 1
     if expected_seq == 1:
         problems.append("the claim has no events")
+    elif event.to_status != claim.status:
+        # Every event records the state it left the claim in, so a cut-off tail shows.
+        problems.append(
+            f"the last event leaves the claim “{event.to_status}” but it is “{claim.status}”;"
+            " later events are missing"
+        )
     return problems

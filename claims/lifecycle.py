@@ -437,7 +437,11 @@ def return_from_review(claim: Claim, *, user, comment: str) -> Claim:
     with transaction.atomic():
         claim = _lock(claim)
         role = _authorise(claim, user, "review_return")
-        claim.lines.update(status=ClaimLine.Status.PENDING)
+        # Lines already approved keep their approval and association; only the
+        # exceptions go back to the customer.
+        claim.lines.filter(status=ClaimLine.Status.IN_REVIEW).update(
+            status=ClaimLine.Status.PENDING
+        )
         _move(
             claim,
             action="review_return",
@@ -494,7 +498,8 @@ def complete_evaluation(claim_id: int, *, evaluate_line) -> Claim | None:
         lines = list(claim.lines.select_related("workload"))
         results = {}
         for line in lines:
-            passed = evaluate_line(claim, line)
+            # A line approved in an earlier round (before a return) stays approved.
+            passed = line.status == ClaimLine.Status.APPROVED or evaluate_line(claim, line)
             line.status = ClaimLine.Status.APPROVED if passed else ClaimLine.Status.IN_REVIEW
             line.save(update_fields=["status"])
             results[line.workload.code] = "approved" if passed else "in_review"

@@ -2,18 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from approvals.models import ChangePolicy, ChangeRequest, Decision, ReviewTask
-
-
-@admin.register(ChangePolicy)
-class ChangePolicyAdmin(admin.ModelAdmin):
-    list_display = [
-        "program",
-        "usage_threshold_pct",
-        "large_customer_seats",
-        "large_customer_threshold_pct",
-        "no_growth_days",
-    ]
+from approvals.models import Decision, ReviewTask
 
 
 @admin.register(ReviewTask)
@@ -33,11 +22,3 @@ class DecisionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
-
-
-@admin.register(ChangeRequest)
-class ChangeRequestAdmin(admin.ModelAdmin):
-    list_display = ["customer", "workload", "from_partner", "to_partner", "status", "created_at"]
-    list_filter = ["status"]
-    raw_id_fields = ["claim", "created_by"]
-    autocomplete_fields = ["customer", "from_partner", "to_partner", "workload"]

@@ -27,13 +27,6 @@ class ReviewDecisionForm(forms.Form):
                 error_messages={"required": _("Approve or reject this service.")},
             )
 
-    def clean(self):
-        data = super().clean()
-        rejecting = [line for line in self.review_lines if data.get(f"line_{line.pk}") == REJECT]
-        if rejecting and not (data.get("comment") or "").strip():
-            self.add_error("comment", _("Give the reason for rejecting, for both parties."))
-        return data
-
     def line_approvals(self) -> dict[int, bool]:
         return {
             line.pk: self.cleaned_data[f"line_{line.pk}"] == APPROVE for line in self.review_lines

@@ -11,22 +11,45 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from approvals.models import ChangeRequest
 from claims.models import OPEN_STATES, Claim, ClaimLine
-from customers.models import Association
+from customers.models import Association, ChangeRequest
 from partners.models import SowCatalogItem
+
+
+class ReasonCode(models.TextChoices):
+    """Why a line went to the claims team: one code per rule, shown by its label."""
+
+    NOT_IN_CATALOG = "not_in_catalog", _("Not in the pre-approved SOW catalog")
+    CUSTOM_SOW = "custom_sow", _("Custom SOW")
+    EXISTING_CLAIM = "existing_claim", _("Another partner holds or claims it")
+    DUPLICATE = "duplicate", _("Already held or claimed by this partner")
+    CLAIM_LIMIT = "claim_limit", _("Program claim limit reached")
+    PUBLIC_SECTOR = "public_sector", _("Public-sector requirements")
+    BELOW_MINIMUM = "below_minimum", _("Below the program's minimum seats")
+    PARTNER_INACTIVE = "partner_inactive", _("Partner suspended")
+    OPEN_DISPUTE = "open_dispute", _("Open dispute")
+
+
+def reason_label(code: str) -> str:
+    """The reason's label for people; an unknown code (from an older rule set) as it is."""
+    try:
+        return str(ReasonCode(code).label)
+    except ValueError:
+        return code
 
 
 @dataclass(frozen=True)
 class RuleResult:
-    code: str
+    code: ReasonCode
     passed: bool
     detail: str = ""
 
     def as_dict(self) -> dict:
-        return {"rule": self.code, "passed": self.passed, "detail": self.detail}
+        return {"rule": str(self.code), "passed": self.passed, "detail": self.detail}
 
 
 @dataclass
@@ -62,19 +85,14 @@ class ClaimFacts:
                 claim__customer_id=claim.customer_id, claim__status__in=OPEN_STATES
             )
             .exclude(claim_id=claim.pk)
-            .exclude(status=ClaimLine.Status.REJECTED)
+            .exclude(status__in=[ClaimLine.Status.REJECTED, ClaimLine.Status.REMOVED])
             .values_list("workload_id", "claim__partner_id", "claim__reference")
         )
         for workload_id, partner_id, reference in others:
             open_claims.setdefault(workload_id, []).append((partner_id, reference))
         disputed = set(
             ChangeRequest.objects.filter(
-                customer_id=claim.customer_id,
-                status__in=[
-                    ChangeRequest.Status.OPEN,
-                    ChangeRequest.Status.AWAITING_RESPONSE,
-                    ChangeRequest.Status.IN_REVIEW,
-                ],
+                customer_id=claim.customer_id, status__in=ChangeRequest.OPEN_STATUSES
             ).values_list("workload_id", flat=True)
         )
         decided = 0
@@ -96,31 +114,39 @@ Rule = Callable[[ClaimFacts, ClaimLine], RuleResult]
 
 def partner_inactive(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
     active = facts.claim.partner.is_active
-    return RuleResult("partner_inactive", active, "" if active else "The partner is suspended.")
+    return RuleResult(
+        ReasonCode.PARTNER_INACTIVE, active, "" if active else "The partner is suspended."
+    )
 
 
 def not_in_catalog(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
     item = facts.catalog.get(line.workload_id)
     if item is None:
         return RuleResult(
-            "not_in_catalog", False, f"{line.workload} is not in the partner's SOW catalog."
+            ReasonCode.NOT_IN_CATALOG,
+            False,
+            f"{line.workload} is not in the partner's SOW catalog.",
         )
     if not item.covers(facts.on):
         return RuleResult(
-            "not_in_catalog", False, f"The catalog item is not valid on {facts.on:%Y-%m-%d}."
+            ReasonCode.NOT_IN_CATALOG,
+            False,
+            f"The catalog item is not valid on {facts.on:%Y-%m-%d}.",
         )
     if item.max_seats is not None and line.seats > item.max_seats:
         return RuleResult(
-            "not_in_catalog",
+            ReasonCode.NOT_IN_CATALOG,
             False,
             f"{line.seats} seats exceed the catalog limit of {item.max_seats}.",
         )
-    return RuleResult("not_in_catalog", True)
+    return RuleResult(ReasonCode.NOT_IN_CATALOG, True)
 
 
 def custom_sow(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
     custom = bool(facts.claim.custom_sow)
-    return RuleResult("custom_sow", not custom, "The claim carries a custom SOW." if custom else "")
+    return RuleResult(
+        ReasonCode.CUSTOM_SOW, not custom, "The claim carries a custom SOW." if custom else ""
+    )
 
 
 def existing_claim(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
@@ -128,16 +154,18 @@ def existing_claim(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
     association = facts.associations.get(line.workload_id)
     if association is not None and association.partner_id != partner_id:
         return RuleResult(
-            "existing_claim",
+            ReasonCode.EXISTING_CLAIM,
             False,
             f"{association.partner} is partner of record since {association.since:%Y-%m-%d}.",
         )
     rivals = [ref for pid, ref in facts.open_claims.get(line.workload_id, []) if pid != partner_id]
     if rivals:
         return RuleResult(
-            "existing_claim", False, f"Another partner has an open claim ({', '.join(rivals)})."
+            ReasonCode.EXISTING_CLAIM,
+            False,
+            f"Another partner has an open claim ({', '.join(rivals)}).",
         )
-    return RuleResult("existing_claim", True)
+    return RuleResult(ReasonCode.EXISTING_CLAIM, True)
 
 
 def duplicate(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
@@ -149,31 +177,37 @@ def duplicate(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
         and association.partner_id == partner_id
         and association.source_claim_id != facts.claim.pk
     ):
-        return RuleResult("duplicate", False, "The partner already holds this workload.")
+        return RuleResult(ReasonCode.DUPLICATE, False, "The partner already holds this workload.")
     own = [ref for pid, ref in facts.open_claims.get(line.workload_id, []) if pid == partner_id]
     if own:
-        return RuleResult("duplicate", False, f"The partner already claims it in {', '.join(own)}.")
-    return RuleResult("duplicate", True)
+        return RuleResult(
+            ReasonCode.DUPLICATE, False, f"The partner already claims it in {', '.join(own)}."
+        )
+    return RuleResult(ReasonCode.DUPLICATE, True)
 
 
 def claim_limit(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
     limit = facts.claim.program.claim_limit_per_partner
     if limit is not None and facts.decided_claims >= limit:
         return RuleResult(
-            "claim_limit", False, f"The partner has reached the program's limit of {limit}."
+            ReasonCode.CLAIM_LIMIT,
+            False,
+            f"The partner has reached the program's limit of {limit}.",
         )
-    return RuleResult("claim_limit", True)
+    return RuleResult(ReasonCode.CLAIM_LIMIT, True)
 
 
 def public_sector(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
     claim = facts.claim
     if not claim.customer.is_public_sector:
-        return RuleResult("public_sector", True)
+        return RuleResult(ReasonCode.PUBLIC_SECTOR, True)
     if claim.program.public_sector_requires_authorisation and not (
         claim.partner.public_sector_authorised
     ):
         return RuleResult(
-            "public_sector", False, "The partner is not authorised for public-sector customers."
+            ReasonCode.PUBLIC_SECTOR,
+            False,
+            "The partner is not authorised for public-sector customers.",
         )
     contact = (
         claim.survey_contact_email
@@ -182,11 +216,11 @@ def public_sector(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
     )
     if not contact or not claim.customer.verified_domains.strip():
         return RuleResult(
-            "public_sector",
+            ReasonCode.PUBLIC_SECTOR,
             False,
             "Public-sector claims need a survey contact and the customer's verified domains.",
         )
-    return RuleResult("public_sector", True)
+    return RuleResult(ReasonCode.PUBLIC_SECTOR, True)
 
 
 def below_minimum(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
@@ -194,15 +228,17 @@ def below_minimum(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
     seats = facts.claim.customer.seats
     if seats < minimum:
         return RuleResult(
-            "below_minimum", False, f"The customer has {seats} seats; the minimum is {minimum}."
+            ReasonCode.BELOW_MINIMUM,
+            False,
+            f"The customer has {seats} seats; the minimum is {minimum}.",
         )
-    return RuleResult("below_minimum", True)
+    return RuleResult(ReasonCode.BELOW_MINIMUM, True)
 
 
 def open_dispute(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
     if line.workload_id in facts.disputed:
-        return RuleResult("open_dispute", False, "A dispute is open on this workload.")
-    return RuleResult("open_dispute", True)
+        return RuleResult(ReasonCode.OPEN_DISPUTE, False, "A dispute is open on this workload.")
+    return RuleResult(ReasonCode.OPEN_DISPUTE, True)
 
 
 RULES: list[Rule] = [
@@ -217,17 +253,8 @@ RULES: list[Rule] = [
     open_dispute,
 ]
 
-REASON_LABELS = {
-    "not_in_catalog": "Not in the pre-approved SOW catalog",
-    "custom_sow": "Custom SOW",
-    "existing_claim": "Another partner holds or claims it",
-    "duplicate": "Already held or claimed by this partner",
-    "claim_limit": "Program claim limit reached",
-    "public_sector": "Public-sector requirements",
-    "below_minimum": "Below the program's minimum seats",
-    "partner_inactive": "Partner suspended",
-    "open_dispute": "Open dispute",
-}
+# Every rule's label, keyed by its code (the rule function's name).
+REASON_LABELS = {code.value: code.label for code in ReasonCode}
 
 
 def check_line(facts: ClaimFacts, line: ClaimLine) -> list[RuleResult]:

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+
+from approvals import services
+from claims.models import Claim
 
 
 @shared_task(
@@ -12,7 +17,19 @@ from django.db import InterfaceError, OperationalError
 )
 def evaluate_claim(claim_id: int) -> str:
     """Run the rule check for a confirmed claim; a repeat delivery finds it done."""
-    from approvals.services import evaluate_claim as evaluate
-
-    claim = evaluate(claim_id=claim_id)
+    claim = services.evaluate_claim(claim_id=claim_id)
     return claim.status if claim is not None else "nothing to do"
+
+
+@shared_task(acks_late=True)
+def sweep_evaluations() -> dict[str, int]:
+    """Re-enqueue claims a lost message left stuck in evaluation."""
+    cutoff = timezone.now() - settings.SWEEP_AFTER
+    stuck = list(
+        Claim.objects.filter(status=Claim.Status.EVALUATING, updated_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    for claim_id in stuck:
+        evaluate_claim.delay(claim_id)
+    return {"claims": len(stuck)}

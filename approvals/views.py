@@ -2,93 +2,101 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from typing import Any
 
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy
+
+from approvals import selectors
 from approvals.forms import ReviewDecisionForm
-from approvals.rules import REASON_LABELS
-from approvals.selectors import open_review_tasks
+from approvals.models import ReviewTask
+from approvals.rules import reason_label
 from approvals.services import decide_review
 from claims import lifecycle
 from claims.forms import CommentForm
-from claims.lifecycle import ClaimError
-from claims.models import ClaimLine
+from claims.models import Claim, ClaimLine
 from claims.selectors import get_claim_for_claims_team
+from claims.views import ClaimActionView, ClaimPage
 from claims_portal.access import claims_team_required
+from claims_portal.lists import Column, list_response
+
+QUEUE_COLUMNS = [
+    Column(gettext_lazy("Reference"), lambda t: t.claim.reference),
+    Column(gettext_lazy("Customer"), lambda t: t.claim.customer.name),
+    Column(gettext_lazy("Partner"), lambda t: t.claim.partner.name),
+    Column(gettext_lazy("Program"), lambda t: t.claim.program.name),
+    Column(
+        gettext_lazy("Reasons"),
+        lambda t: "; ".join(
+            f"{r['workload']}: {', '.join(reason_label(c) for c in r['codes'])}" for r in t.reasons
+        ),
+    ),
+    Column(gettext_lazy("Assignee"), lambda t: t.assignee.email if t.assignee else ""),
+    Column(gettext_lazy("In queue since"), lambda t: t.created_at),
+    Column(gettext_lazy("Due"), lambda t: t.due_at),
+]
 
 
 @claims_team_required
 def queue(request: HttpRequest) -> HttpResponse:
-    tasks = open_review_tasks(request.user, mine=request.GET.get("mine") == "1")
-    page = Paginator(tasks, 25).get_page(request.GET.get("page"))
-    return render(
+    return list_response(
         request,
-        "approvals/queue.html",
-        {"page_obj": page, "mine": request.GET.get("mine") == "1", "reason_labels": REASON_LABELS},
+        selectors.review_task_list(request.roles, filters=request.GET),  # type: ignore[attr-defined]
+        template="approvals/queue.html",
+        columns=QUEUE_COLUMNS,
+        filename="queue",
     )
 
 
-def _render_detail(request, claim, form, status=200):
-    task = claim.review_tasks.filter(state="open").first()
-    return render(
-        request,
-        "approvals/claim_detail.html",
-        {
-            "claim": claim,
-            "lines": list(claim.lines.all()),
-            "events": list(claim.events.all()),
-            "task": task,
-            "form": form,
+class ReviewClaimPage(ClaimPage):
+    allowed = staticmethod(lambda roles: roles.is_claims_team)
+    selector = staticmethod(get_claim_for_claims_team)
+    template_name = "approvals/claim_detail.html"
+    detail_url = "review_claim_detail"
+
+    def _pending(self) -> list[ClaimLine]:
+        return [line for line in self.claim.lines.all() if line.status == line.Status.IN_REVIEW]
+
+    def forms(self) -> dict[str, forms.Form]:
+        return {
+            "form": ReviewDecisionForm(lines=self._pending()),
             "return_form": CommentForm(prefix="return"),
-            "can_decide": lifecycle.can(request.user, claim, "decide"),
-            "reason_labels": REASON_LABELS,
-        },
-        status=status,
+        }
+
+    def extra_context(self) -> dict[str, Any]:
+        return {"task": self.claim.review_tasks.filter(state=ReviewTask.State.OPEN).first()}
+
+
+class DecideView(ClaimActionView, ReviewClaimPage):
+    form_name = "form"
+    success_message = gettext_lazy("Decision on claim %(ref)s recorded.")
+
+    def get_form(self) -> forms.Form | None:
+        # The form's fields are the lines in review, known only once the claim is loaded.
+        return ReviewDecisionForm(self.request.POST, lines=self._pending())
+
+    def perform(self, form: forms.Form | None) -> Claim:
+        assert isinstance(form, ReviewDecisionForm)
+        return decide_review(
+            self.claim,
+            user=self.request.user,
+            line_approvals=form.line_approvals(),
+            comment=form.cleaned_data["comment"],
+        )
+
+
+class ReviewReturnView(ClaimActionView, ReviewClaimPage):
+    form_class = CommentForm
+    form_name = "return_form"
+    success_message = gettext_lazy("Claim %(ref)s was returned to the customer.")
+    invalid_message = gettext_lazy(
+        "Say what needs correcting (at most 4,000 characters) before returning the claim; "
+        "what you typed is kept below."
     )
 
-
-@claims_team_required
-def claim_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    claim = get_claim_for_claims_team(request.user, reference)
-    pending = [line for line in claim.lines.all() if line.status == ClaimLine.Status.IN_REVIEW]
-    form = ReviewDecisionForm(request.POST or None, lines=pending)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                decide_review(
-                    claim,
-                    user=request.user,
-                    line_approvals=form.line_approvals(),
-                    comment=form.cleaned_data["comment"],
-                )
-            except ClaimError as exc:
-                messages.error(request, str(exc))
-                return _render_detail(request, claim, form, status=409)
-            messages.success(request, _("Decision on claim %s recorded.") % claim.reference)
-            return redirect("review_claim_detail", claim.reference)
-        messages.error(request, _("Please correct the marked fields; nothing was lost."))
-        return _render_detail(request, claim, form, status=400)
-    return _render_detail(request, claim, form)
-
-
-@require_POST
-@claims_team_required
-def claim_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
-    claim = get_claim_for_claims_team(request.user, reference)
-    if action != "return":
-        raise PermissionDenied
-    form = CommentForm(request.POST, prefix="return")
-    if not form.is_valid():
-        messages.error(request, _("Say what needs correcting before returning the claim."))
-        return redirect("review_claim_detail", claim.reference)
-    try:
-        lifecycle.return_from_review(claim, user=request.user, comment=form.cleaned_data["comment"])
-        messages.success(request, _("Claim %s was returned to the customer.") % claim.reference)
-    except ClaimError as exc:
-        messages.error(request, str(exc))
-    return redirect("review_claim_detail", claim.reference)
+    def perform(self, form: forms.Form | None) -> Claim:
+        assert form is not None
+        return lifecycle.return_from_review(
+            self.claim, user=self.request.user, comment=form.cleaned_data["comment"]
+        )

@@ -2,42 +2,40 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from django.utils import timezone
 
-from claims.models import Claim, Event
-
-GENESIS_HASH = "0" * 64
+from claims.models import Claim, ClaimAction, ClaimRole, Event
+from claims_portal.audit import actor_label
+from claims_portal.hashchain import GENESIS_HASH, canonical, digest
 
 
 def _digest(event: Event, reference: str) -> str:
-    payload = {
-        "claim": reference,
-        "seq": event.seq,
-        "action": event.action,
-        "actor": event.actor_id,
-        "actor_label": event.actor_label,
-        "actor_role": event.actor_role,
-        "from": event.from_status,
-        "to": event.to_status,
-        "changes": event.changes,
-        "comment": event.comment,
-        "at": event.created_at.isoformat(),
-        "prev": event.prev_hash,
-    }
-    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(encoded.encode()).hexdigest()
+    return digest(
+        {
+            "claim": reference,
+            "seq": event.seq,
+            "action": event.action,
+            "actor": event.actor_id,
+            "actor_label": event.actor_label,
+            "actor_role": event.actor_role,
+            "from": event.from_status,
+            "to": event.to_status,
+            "changes": event.changes,
+            "comment": event.comment,
+            "at": event.created_at.isoformat(),
+            "prev": event.prev_hash,
+        }
+    )
 
 
 def record_event(
     claim: Claim,
     *,
-    action: str,
-    user,
-    role: str,
+    action: ClaimAction,
+    user: Any,
+    role: ClaimRole,
     from_status: str = "",
     to_status: str = "",
     changes: dict[str, Any] | None = None,
@@ -50,14 +48,11 @@ def record_event(
         seq=(last["seq"] + 1) if last else 1,
         action=action,
         actor=user,
-        actor_label=(
-            (user.email or user.get_username()) if user is not None else "Claims portal (automatic)"
-        ),
+        actor_label=actor_label(user),
         actor_role=role,
         from_status=from_status,
         to_status=to_status,
-        # Normalised through JSON so the hash is the same before and after a round trip.
-        changes=json.loads(json.dumps(changes or {}, default=str)),
+        changes=canonical(changes or {}),
         comment=comment,
         # Microseconds are dropped so the timestamp survives every database unchanged.
         created_at=timezone.now().replace(microsecond=0),
@@ -73,6 +68,7 @@ def verify_chain(claim: Claim) -> list[str]:
     problems: list[str] = []
     expected_prev = GENESIS_HASH
     expected_seq = 1
+    event = None
     for event in Event.objects.filter(claim=claim).order_by("seq"):
         if event.seq != expected_seq:
             problems.append(f"event {expected_seq} is missing (next found is {event.seq})")
@@ -83,7 +79,7 @@ def verify_chain(claim: Claim) -> list[str]:
             problems.append(f"event {event.seq} was altered after it was written")
         expected_prev = event.hash
         expected_seq += 1
-    if expected_seq == 1:
+    if event is None:
         problems.append("the claim has no events")
     elif event.to_status != claim.status:
         # Every event records the state it left the claim in, so a cut-off tail shows.

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims.lifecycle import ClaimInput, LineInput
 from claims.models import Claim
+from claims.services import OrganisationInput, Signature
 from customers.models import Customer
 from partners.models import Partner, Workload
 
@@ -48,6 +49,15 @@ class OrganisationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["seats"].validators.append(MaxValueValidator(MAX_SEATS))
+
+    def to_input(self) -> OrganisationInput:
+        data = self.cleaned_data
+        return OrganisationInput(
+            name=data["name"],
+            tenant_id=data["tenant_id"],
+            segment=data["segment"],
+            seats=data["seats"],
+        )
 
     def clean_tenant_id(self) -> str:
         tenant_id = self.cleaned_data["tenant_id"].strip().lower()
@@ -216,6 +226,11 @@ class SignForm(forms.Form):
         error_messages={"required": _("Confirm that you may sign for your organisation.")},
     )
 
+    def to_signature(self) -> Signature:
+        return Signature(
+            name=self.cleaned_data["signed_name"], attested=self.cleaned_data["attest"]
+        )
+
 
 class CommentForm(forms.Form):
     comment = forms.CharField(
@@ -226,10 +241,10 @@ class CommentForm(forms.Form):
     )
 
 
-class StatusFilterForm(forms.Form):
-    status = forms.ChoiceField(
-        label=_("Status"),
+class WithdrawForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Withdraw the claim (optional reason)"),
+        max_length=4000,
         required=False,
-        choices=[("", _("All statuses")), *Claim.Status.choices],
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)

@@ -4,7 +4,8 @@ Every change of a claim's status goes through a function here. Each one locks th
 customer row and then the claim row (always in that order, so evaluation, which
 serialises per customer, cannot deadlock with a person acting on the claim), checks
 the state it starts from and the actor's role against TRANSITIONS, saves, appends an
-Event, and queues notifications to go out after the commit.
+Event, queues notifications to go out after the commit, and sends `claim_transitioned`
+so other apps (the rule engine, the queue) do their part without this module knowing them.
 """
 
 from __future__ import annotations
@@ -12,34 +13,44 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from claims.events import record_event
-from claims.models import Claim, ClaimLine, Event, ReferenceCounter
+from claims.models import Claim, ClaimAction, ClaimLine, ClaimRole, Event, ReferenceCounter
+from claims.notifications import notify_parties
+from claims.signals import claim_transitioned
 from claims_portal.business_days import add_business_days
-from claims_portal.roles import roles_for
+from claims_portal.roles import CLAIMS_TEAM_GROUPS
+from customers.models import Customer, CustomerMembership
+from customers.services import grant_association
+from partners.models import PartnerMembership
 
 S = Claim.Status
+A = ClaimAction
+R = ClaimRole
 
 
 class ClaimError(Exception):
-    """A life-cycle move that is not allowed; its message is shown to the person."""
+    """A life-cycle move that is not allowed; its message is shown to the person.
+
+    `field` names the form field the message belongs to, when there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
-class Role:
-    CONTRIBUTOR = "customer_contributor"
-    APPROVER = "customer_approver"
-    PARTNER = "partner"
-    CLAIMS_TEAM = "claims_team"
-    SYSTEM = "system"
-
-
-CUSTOMER = frozenset({Role.CONTRIBUTOR, Role.APPROVER})
+CUSTOMER = frozenset({R.CONTRIBUTOR, R.APPROVER})
 
 
 @dataclass(frozen=True)
@@ -48,31 +59,63 @@ class Transition:
     roles: frozenset[str]
     # None where the target depends on the outcome (evaluation, review decisions).
     target: str | None
+    # For "Claim X is now …, so it can no longer be <verb>."
+    verb: str | Promise
+
+    def allows(self, status: str, roles: Iterable[str]) -> bool:
+        return status in self.sources and bool(self.roles & set(roles))
 
 
-TRANSITIONS: dict[str, Transition] = {
-    "edit": Transition(
-        frozenset({S.DRAFT, S.AWAITING_CUSTOMER_APPROVAL, S.RETURNED_TO_CUSTOMER}), CUSTOMER, None
+TRANSITIONS: dict[ClaimAction, Transition] = {
+    A.EDIT: Transition(
+        frozenset({S.DRAFT, S.AWAITING_CUSTOMER_APPROVAL, S.RETURNED_TO_CUSTOMER}),
+        CUSTOMER,
+        None,
+        gettext_lazy("edited"),
     ),
-    "route": Transition(frozenset({S.DRAFT}), CUSTOMER, S.AWAITING_CUSTOMER_APPROVAL),
-    "sign": Transition(
+    A.ROUTE: Transition(
+        frozenset({S.DRAFT}),
+        CUSTOMER,
+        S.AWAITING_CUSTOMER_APPROVAL,
+        gettext_lazy("sent to the approver"),
+    ),
+    A.SIGN: Transition(
         frozenset({S.DRAFT, S.AWAITING_CUSTOMER_APPROVAL}),
-        frozenset({Role.APPROVER}),
+        frozenset({R.APPROVER}),
         S.AWAITING_PARTNER,
+        gettext_lazy("signed"),
     ),
-    "resubmit": Transition(
-        frozenset({S.RETURNED_TO_CUSTOMER}), frozenset({Role.APPROVER}), S.AWAITING_PARTNER
+    A.RESUBMIT: Transition(
+        frozenset({S.RETURNED_TO_CUSTOMER}),
+        frozenset({R.APPROVER}),
+        S.AWAITING_PARTNER,
+        gettext_lazy("resubmitted"),
     ),
-    "confirm": Transition(frozenset({S.AWAITING_PARTNER}), frozenset({Role.PARTNER}), S.EVALUATING),
-    "return": Transition(
-        frozenset({S.AWAITING_PARTNER}), frozenset({Role.PARTNER}), S.RETURNED_TO_CUSTOMER
+    A.CONFIRM: Transition(
+        frozenset({S.AWAITING_PARTNER}),
+        frozenset({R.PARTNER}),
+        S.EVALUATING,
+        gettext_lazy("confirmed"),
     ),
-    "evaluate": Transition(frozenset({S.EVALUATING}), frozenset({Role.SYSTEM}), None),
-    "decide": Transition(frozenset({S.IN_REVIEW}), frozenset({Role.CLAIMS_TEAM}), None),
-    "review_return": Transition(
-        frozenset({S.IN_REVIEW}), frozenset({Role.CLAIMS_TEAM}), S.RETURNED_TO_CUSTOMER
+    A.RETURN: Transition(
+        frozenset({S.AWAITING_PARTNER}),
+        frozenset({R.PARTNER}),
+        S.RETURNED_TO_CUSTOMER,
+        gettext_lazy("returned"),
     ),
-    "withdraw": Transition(
+    A.EVALUATE: Transition(
+        frozenset({S.EVALUATING}), frozenset({R.SYSTEM}), None, gettext_lazy("checked")
+    ),
+    A.DECIDE: Transition(
+        frozenset({S.IN_REVIEW}), frozenset({R.CLAIMS_TEAM}), None, gettext_lazy("decided")
+    ),
+    A.REVIEW_RETURN: Transition(
+        frozenset({S.IN_REVIEW}),
+        frozenset({R.CLAIMS_TEAM}),
+        S.RETURNED_TO_CUSTOMER,
+        gettext_lazy("returned"),
+    ),
+    A.WITHDRAW: Transition(
         frozenset(
             {
                 S.DRAFT,
@@ -82,37 +125,20 @@ TRANSITIONS: dict[str, Transition] = {
                 S.IN_REVIEW,
             }
         ),
-        CUSTOMER | {Role.PARTNER},
+        CUSTOMER | {R.PARTNER},
         S.WITHDRAWN,
+        gettext_lazy("withdrawn"),
     ),
 }
 
-ACTION_LABELS = {
-    "created": gettext_lazy("Created"),
-    "edit": gettext_lazy("Edited"),
-    "route": gettext_lazy("Sent to the approver"),
-    "sign": gettext_lazy("Signed and submitted"),
-    "resubmit": gettext_lazy("Corrected and resubmitted"),
-    "confirm": gettext_lazy("Confirmed by the partner"),
-    "return": gettext_lazy("Returned to the customer"),
-    "evaluate": gettext_lazy("Checked automatically"),
-    "decide": gettext_lazy("Decided by the claims team"),
-    "review_return": gettext_lazy("Returned by the claims team"),
-    "withdraw": gettext_lazy("Withdrawn"),
-}
+# The most specific role first, for the record.
+_ROLE_PRECEDENCE = (R.APPROVER, R.CONTRIBUTOR, R.PARTNER, R.CLAIMS_TEAM, R.SYSTEM)
 
-# Verbs for "can no longer be ..." messages.
-_ACTION_VERBS = {
-    "edit": gettext_lazy("edited"),
-    "route": gettext_lazy("sent to the approver"),
-    "sign": gettext_lazy("signed"),
-    "resubmit": gettext_lazy("resubmitted"),
-    "confirm": gettext_lazy("confirmed"),
-    "return": gettext_lazy("returned"),
-    "evaluate": gettext_lazy("checked"),
-    "decide": gettext_lazy("decided"),
-    "review_return": gettext_lazy("returned"),
-    "withdraw": gettext_lazy("withdrawn"),
+# Which deadline a status starts (program field with the business days).
+_DEADLINE_DAYS = {
+    S.AWAITING_PARTNER: "partner_confirm_days",
+    S.IN_REVIEW: "review_days",
+    S.RETURNED_TO_CUSTOMER: "correction_days",
 }
 
 
@@ -134,39 +160,68 @@ class ClaimInput:
     lines: Sequence[LineInput]
 
 
-def roles_on_claim(user, claim: Claim) -> set[str]:
-    """The roles `user` holds on this particular claim."""
+# --- Who may do what ------------------------------------------------------------------
+
+
+def roles_on_claim(user: Any, claim: Claim) -> frozenset[ClaimRole]:
+    """The roles `user` holds on this particular claim, read in one query."""
     if user is None:
-        return {Role.SYSTEM}
-    roles = roles_for(user)
-    held: set[str] = set()
-    if roles.customer_membership and roles.customer_membership.customer_id == claim.customer_id:
-        held.add(Role.APPROVER if roles.customer_membership.is_approver else Role.CONTRIBUTOR)
-    if roles.partner_membership and roles.partner_membership.partner_id == claim.partner_id:
-        held.add(Role.PARTNER)
-    if roles.is_claims_team:
-        held.add(Role.CLAIMS_TEAM)
-    return held
+        return frozenset({R.SYSTEM})
+    if not user.is_authenticated:
+        return frozenset()
+    row = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            customer_role=Subquery(
+                CustomerMembership.objects.filter(
+                    user=OuterRef("pk"), customer_id=claim.customer_id
+                ).values("role")[:1]
+            ),
+            partner=Exists(
+                PartnerMembership.objects.filter(user=OuterRef("pk"), partner_id=claim.partner_id)
+            ),
+            claims_team=Exists(
+                Group.objects.filter(user=OuterRef("pk"), name__in=CLAIMS_TEAM_GROUPS)
+            ),
+        )
+        .values("customer_role", "partner", "claims_team")
+        .first()
+    )
+    if row is None:
+        return frozenset()
+    held: set[ClaimRole] = set()
+    if row["customer_role"] == CustomerMembership.Role.APPROVER:
+        held.add(R.APPROVER)
+    elif row["customer_role"] is not None:
+        held.add(R.CONTRIBUTOR)
+    if row["partner"]:
+        held.add(R.PARTNER)
+    if row["claims_team"]:
+        held.add(R.CLAIMS_TEAM)
+    return frozenset(held)
 
 
-def can(user, claim: Claim, action: str) -> bool:
-    """Whether `user` may take `action` on the claim as it stands (for showing buttons)."""
-    transition = TRANSITIONS[action]
-    return claim.status in transition.sources and bool(
-        roles_on_claim(user, claim) & transition.roles
+def allowed_actions(user: Any, claim: Claim) -> frozenset[ClaimAction]:
+    """The actions `user` may take on the claim as it stands (for showing buttons)."""
+    held = roles_on_claim(user, claim)
+    return frozenset(
+        action
+        for action, transition in TRANSITIONS.items()
+        if transition.allows(claim.status, held)
     )
 
 
-def _lock(claim: Claim | int) -> Claim:
-    from customers.models import Customer
-
-    claim_id = claim if isinstance(claim, int) else claim.pk
-    customer_id = Claim.objects.values_list("customer_id", flat=True).get(pk=claim_id)
-    Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk").get()
-    return Claim.objects.select_for_update().select_related("program", "partner").get(pk=claim_id)
+def can(user: Any, claim: Claim, action: ClaimAction) -> bool:
+    return action in allowed_actions(user, claim)
 
 
-def _authorise(claim: Claim, user, action: str) -> str:
+def may_sign_as(role: ClaimRole) -> bool:
+    """Whether someone in `role` signs claims (for a claim that does not exist yet)."""
+    return role in TRANSITIONS[A.SIGN].roles
+
+
+def _authorise(claim: Claim, user: Any, action: ClaimAction) -> ClaimRole:
     transition = TRANSITIONS[action]
     held = roles_on_claim(user, claim) & transition.roles
     if not held:
@@ -180,38 +235,49 @@ def _authorise(claim: Claim, user, action: str) -> str:
             % {
                 "ref": claim.reference,
                 "status": claim.get_status_display(),
-                "verb": _ACTION_VERBS[action],
+                "verb": transition.verb,
             }
         )
-    # Prefer the most specific role for the record.
-    for role in (Role.APPROVER, Role.CONTRIBUTOR, Role.PARTNER, Role.CLAIMS_TEAM, Role.SYSTEM):
-        if role in held:
-            return role
-    raise AssertionError("unreachable")
+    return next(role for role in _ROLE_PRECEDENCE if role in held)
+
+
+# --- Locking and moving ---------------------------------------------------------------
+
+
+def lock_claim(claim: Claim | int) -> Claim:
+    """Lock the claim's customer, then the claim, and return the claim as it is now.
+
+    The caller is inside `transaction.atomic()`. Only the claim row is locked, not the
+    program or partner rows it is read with (`of=("self",)`), so actions on claims of
+    one program do not queue behind each other.
+    """
+    claim_id = claim if isinstance(claim, int) else claim.pk
+    customer_id = Claim.objects.values_list("customer_id", flat=True).get(pk=claim_id)
+    Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk").get()
+    return (
+        Claim.objects.select_for_update(of=("self",))
+        .select_related("program", "partner")
+        .get(pk=claim_id)
+    )
 
 
 def _due(claim: Claim, status: str) -> datetime.datetime | None:
-    now = timezone.now()
-    program = claim.program
-    days = {
-        S.AWAITING_PARTNER: program.partner_confirm_days,
-        S.IN_REVIEW: program.review_days,
-        S.RETURNED_TO_CUSTOMER: program.correction_days,
-    }.get(status)
-    return add_business_days(now, days) if days is not None else None
+    field = _DEADLINE_DAYS.get(status)
+    if field is None:
+        return None
+    return add_business_days(timezone.now(), getattr(claim.program, field))
 
 
 def _move(
     claim: Claim,
     *,
-    action: str,
-    user,
-    role: str,
+    action: ClaimAction,
+    user: Any,
+    role: ClaimRole,
     to_status: str,
     comment: str = "",
     changes: dict | None = None,
     extra_fields: Iterable[str] = (),
-    notify: bool = True,
 ) -> Event:
     from_status = claim.status
     claim.status = to_status
@@ -229,11 +295,12 @@ def _move(
         changes=changes,
         comment=comment,
     )
-    if notify:
-        from claims.notifications import notify_parties
-
-        notify_parties(claim, event)
+    notify_parties(claim, event)
+    claim_transitioned.send(sender=Claim, claim=claim, event=event)
     return event
+
+
+# --- The customer's content -----------------------------------------------------------
 
 
 def _next_reference(year: int) -> str:
@@ -245,41 +312,79 @@ def _next_reference(year: int) -> str:
     return f"CLM-{year}-{number:06d}"
 
 
-def _line_changes(claim: Claim, data: ClaimInput) -> dict:
-    lines = [
-        {
-            "workload": line.workload_id,
-            "target_start": line.target_start.isoformat(),
-            "target_end": line.target_end.isoformat(),
-            "seats": line.seats,
-            "survey_contact": line.survey_contact_email,
-        }
-        for line in data.lines
-    ]
+def _content(data: ClaimInput) -> dict:
     return {
         "survey_contact_mode": data.survey_contact_mode,
         "survey_contact_email": data.survey_contact_email,
-        "lines": lines,
+        "lines": [
+            {
+                "workload": line.workload_id,
+                "target_start": line.target_start.isoformat(),
+                "target_end": line.target_end.isoformat(),
+                "seats": line.seats,
+                "survey_contact": line.survey_contact_email,
+            }
+            for line in data.lines
+        ],
     }
 
 
+_LINE_FIELDS = (
+    "target_start",
+    "target_end",
+    "seats",
+    "survey_contact_name",
+    "survey_contact_email",
+)
+
+
 def _write_lines(claim: Claim, data: ClaimInput) -> None:
-    claim.lines.all().delete()
-    ClaimLine.objects.bulk_create(
-        ClaimLine(
-            claim=claim,
-            workload_id=line.workload_id,
-            target_start=line.target_start,
-            target_end=line.target_end,
-            seats=line.seats,
-            survey_contact_name=line.survey_contact_name,
-            survey_contact_email=line.survey_contact_email,
-        )
-        for line in data.lines
-    )
+    """Bring the claim's lines in line with `data`, keeping each line's id.
+
+    Decisions point at lines, so a line is updated in place, never replaced. A line the
+    customer drops is deleted only when nothing was decided on it; a checked line is kept
+    as "removed" with its decisions. An approved line is final: it cannot change.
+    """
+    existing = {line.workload_id: line for line in claim.lines.select_related("workload")}
+    wanted = {line.workload_id: line for line in data.lines}
+    for workload_id, line in existing.items():
+        if line.status != ClaimLine.Status.APPROVED:
+            continue
+        new = wanted.get(workload_id)
+        if new is None or any(getattr(new, f) != getattr(line, f) for f in _LINE_FIELDS):
+            raise ClaimError(
+                _("%s is approved already, so it can no longer be changed or removed.")
+                % line.workload.name
+            )
+    for workload_id, line in existing.items():
+        if workload_id in wanted or line.status == ClaimLine.Status.REMOVED:
+            continue
+        if line.decisions.exists():
+            line.status = ClaimLine.Status.REMOVED
+            line.save(update_fields=["status"])
+        else:
+            line.delete()
+    for workload_id, new in wanted.items():
+        line = existing.get(workload_id)
+        if line is None:
+            ClaimLine.objects.create(claim=claim, workload_id=workload_id, **_line_values(new))
+            continue
+        if line.status == ClaimLine.Status.APPROVED:
+            continue
+        for name, value in _line_values(new).items():
+            setattr(line, name, value)
+        if line.status == ClaimLine.Status.REMOVED:
+            line.status = ClaimLine.Status.PENDING
+        line.save(update_fields=[*_LINE_FIELDS, "status"])
 
 
-def create_claim(*, customer, partner, program, user, data: ClaimInput) -> Claim:
+def _line_values(line: LineInput) -> dict:
+    return {name: getattr(line, name) for name in _LINE_FIELDS}
+
+
+def create_claim(
+    *, customer: Customer, partner: Any, program: Any, user: Any, data: ClaimInput
+) -> Claim:
     """Start a draft claim for the customer with the partner, recorded as its first event."""
     if not data.lines:
         raise ClaimError(_("Pick at least one service."))
@@ -294,28 +399,28 @@ def create_claim(*, customer, partner, program, user, data: ClaimInput) -> Claim
             survey_contact_name=data.survey_contact_name,
             survey_contact_email=data.survey_contact_email,
         )
-        _write_lines(claim, data)
         held = roles_on_claim(user, claim) & CUSTOMER
         if not held:
             raise ClaimError(_("Only people of the customer organisation can start its claims."))
+        _write_lines(claim, data)
         record_event(
             claim,
-            action="created",
+            action=A.CREATE,
             user=user,
-            role=next(iter(held)),
+            role=next(role for role in _ROLE_PRECEDENCE if role in held),
             to_status=S.DRAFT,
-            changes=_line_changes(claim, data),
+            changes=_content(data),
         )
     return claim
 
 
-def update_claim(claim: Claim, *, user, data: ClaimInput) -> Claim:
-    """Replace the services and contacts of a claim the customer is still working on."""
+def update_claim(claim: Claim, *, user: Any, data: ClaimInput) -> Claim:
+    """Change the services and contacts of a claim the customer is still working on."""
     if not data.lines:
         raise ClaimError(_("Pick at least one service."))
     with transaction.atomic():
-        claim = _lock(claim)
-        role = _authorise(claim, user, "edit")
+        claim = lock_claim(claim)
+        role = _authorise(claim, user, A.EDIT)
         claim.survey_contact_mode = data.survey_contact_mode
         claim.survey_contact_name = data.survey_contact_name
         claim.survey_contact_email = data.survey_contact_email
@@ -330,24 +435,27 @@ def update_claim(claim: Claim, *, user, data: ClaimInput) -> Claim:
         _write_lines(claim, data)
         record_event(
             claim,
-            action="edit",
+            action=A.EDIT,
             user=user,
             role=role,
             from_status=claim.status,
             to_status=claim.status,
-            changes=_line_changes(claim, data),
+            changes=_content(data),
         )
     return claim
 
 
-def route_to_approver(claim: Claim, *, user, comment: str = "") -> Claim:
+# --- Transitions ----------------------------------------------------------------------
+
+
+def route_to_approver(claim: Claim, *, user: Any, comment: str = "") -> Claim:
     """Hand a draft to the organisation's approver to sign."""
     with transaction.atomic():
-        claim = _lock(claim)
-        role = _authorise(claim, user, "route")
+        claim = lock_claim(claim)
+        role = _authorise(claim, user, A.ROUTE)
         _move(
             claim,
-            action="route",
+            action=A.ROUTE,
             user=user,
             role=role,
             to_status=S.AWAITING_CUSTOMER_APPROVAL,
@@ -356,14 +464,16 @@ def route_to_approver(claim: Claim, *, user, comment: str = "") -> Claim:
     return claim
 
 
-def _sign(claim: Claim, *, action: str, user, signed_name: str, attested: bool) -> Claim:
+def _sign(
+    claim: Claim, *, action: ClaimAction, user: Any, signed_name: str, attested: bool
+) -> Claim:
     signed_name = signed_name.strip()
     if not attested:
-        raise ClaimError(_("Confirm that you may sign for your organisation."))
+        raise ClaimError(_("Confirm that you may sign for your organisation."), field="attest")
     if not signed_name:
-        raise ClaimError(_("Type your full name to sign."))
+        raise ClaimError(_("Type your full name to sign."), field="signed_name")
     with transaction.atomic():
-        claim = _lock(claim)
+        claim = lock_claim(claim)
         role = _authorise(claim, user, action)
         now = timezone.now()
         claim.signed_by = user
@@ -382,47 +492,45 @@ def _sign(claim: Claim, *, action: str, user, signed_name: str, attested: bool) 
     return claim
 
 
-def sign_and_submit(claim: Claim, *, user, signed_name: str, attested: bool) -> Claim:
+def sign_and_submit(claim: Claim, *, user: Any, signed_name: str, attested: bool) -> Claim:
     """The customer approver signs the claim and submits it to the partner."""
-    return _sign(claim, action="sign", user=user, signed_name=signed_name, attested=attested)
+    return _sign(claim, action=A.SIGN, user=user, signed_name=signed_name, attested=attested)
 
 
-def resubmit(claim: Claim, *, user, signed_name: str, attested: bool) -> Claim:
+def resubmit(claim: Claim, *, user: Any, signed_name: str, attested: bool) -> Claim:
     """The approver signs again and resubmits a claim that was returned for corrections."""
-    return _sign(claim, action="resubmit", user=user, signed_name=signed_name, attested=attested)
+    return _sign(claim, action=A.RESUBMIT, user=user, signed_name=signed_name, attested=attested)
 
 
-def confirm_claim(claim: Claim, *, user, comment: str = "") -> Claim:
+def confirm_claim(claim: Claim, *, user: Any, comment: str = "") -> Claim:
     """The partner confirms; the rule check runs in a worker once this commits."""
     with transaction.atomic():
-        claim = _lock(claim)
-        role = _authorise(claim, user, "confirm")
+        claim = lock_claim(claim)
+        role = _authorise(claim, user, A.CONFIRM)
         _move(
-            claim, action="confirm", user=user, role=role, to_status=S.EVALUATING, comment=comment
+            claim, action=A.CONFIRM, user=user, role=role, to_status=S.EVALUATING, comment=comment
         )
-        from approvals.tasks import evaluate_claim
-
-        claim_id = claim.pk
-        transaction.on_commit(lambda: evaluate_claim.delay(claim_id))
     return claim
 
 
 def _require_comment(comment: str) -> str:
     comment = comment.strip()
     if not comment:
-        raise ClaimError(_("Say what needs correcting, so the customer knows what to change."))
+        raise ClaimError(
+            _("Say what needs correcting, so the customer knows what to change."), field="comment"
+        )
     return comment
 
 
-def return_to_customer(claim: Claim, *, user, comment: str) -> Claim:
+def return_to_customer(claim: Claim, *, user: Any, comment: str) -> Claim:
     """The partner returns the claim to the customer for corrections."""
     comment = _require_comment(comment)
     with transaction.atomic():
-        claim = _lock(claim)
-        role = _authorise(claim, user, "return")
+        claim = lock_claim(claim)
+        role = _authorise(claim, user, A.RETURN)
         _move(
             claim,
-            action="return",
+            action=A.RETURN,
             user=user,
             role=role,
             to_status=S.RETURNED_TO_CUSTOMER,
@@ -431,12 +539,12 @@ def return_to_customer(claim: Claim, *, user, comment: str) -> Claim:
     return claim
 
 
-def return_from_review(claim: Claim, *, user, comment: str) -> Claim:
+def return_from_review(claim: Claim, *, user: Any, comment: str) -> Claim:
     """The claims team returns a queued claim to the customer for corrections."""
     comment = _require_comment(comment)
     with transaction.atomic():
-        claim = _lock(claim)
-        role = _authorise(claim, user, "review_return")
+        claim = lock_claim(claim)
+        role = _authorise(claim, user, A.REVIEW_RETURN)
         # Lines already approved keep their approval and association; only the
         # exceptions go back to the customer.
         claim.lines.filter(status=ClaimLine.Status.IN_REVIEW).update(
@@ -444,34 +552,37 @@ def return_from_review(claim: Claim, *, user, comment: str) -> Claim:
         )
         _move(
             claim,
-            action="review_return",
+            action=A.REVIEW_RETURN,
             user=user,
             role=role,
             to_status=S.RETURNED_TO_CUSTOMER,
             comment=comment,
         )
-        _close_review_tasks(claim)
     return claim
 
 
-def withdraw(claim: Claim, *, user, comment: str = "") -> Claim:
+def withdraw(claim: Claim, *, user: Any, comment: str = "") -> Claim:
     """The customer or the partner withdraws the claim before it is decided."""
     with transaction.atomic():
-        claim = _lock(claim)
-        role = _authorise(claim, user, "withdraw")
+        claim = lock_claim(claim)
+        role = _authorise(claim, user, A.WITHDRAW)
         _move(
-            claim, action="withdraw", user=user, role=role, to_status=S.WITHDRAWN, comment=comment
+            claim, action=A.WITHDRAW, user=user, role=role, to_status=S.WITHDRAWN, comment=comment
         )
-        _close_review_tasks(claim)
     return claim
 
 
-def _close_review_tasks(claim: Claim) -> None:
-    from approvals.models import ReviewTask
-
-    ReviewTask.objects.filter(claim=claim, state=ReviewTask.State.OPEN).update(
-        state=ReviewTask.State.DONE, closed_at=timezone.now()
+def _grant(claim: Claim, line: ClaimLine) -> None:
+    grant_association(
+        customer_id=claim.customer_id,
+        workload_id=line.workload_id,
+        partner_id=claim.partner_id,
+        source_claim=claim,
     )
+
+
+def _live_lines(claim: Claim) -> list[ClaimLine]:
+    return list(claim.lines.exclude(status=ClaimLine.Status.REMOVED).select_related("workload"))
 
 
 def _final_status(lines: Iterable[ClaimLine]) -> str:
@@ -483,74 +594,80 @@ def _final_status(lines: Iterable[ClaimLine]) -> str:
     return S.REJECTED
 
 
-def complete_evaluation(claim_id: int, *, evaluate_line) -> Claim | None:
-    """Record the rule check: passing lines are approved at once, the rest go to review.
+def lines_to_evaluate(claim: Claim) -> list[ClaimLine]:
+    """The lines a rule check looks at: all but those the customer removed."""
+    return _live_lines(claim)
 
-    `evaluate_line(claim, line)` runs inside the lock and returns whether it passed; it
-    is where approvals records the Decision and grants the association. Returns None
-    when the claim is no longer being checked (a redelivered task).
+
+def record_evaluation(claim: Claim, *, passed: Mapping[int, bool]) -> Claim:
+    """Record the rule check of a claim locked with `lock_claim` and found `evaluating`.
+
+    `passed` maps each line id to whether every rule passed. Passing lines are approved
+    at once and their associations granted; the rest go to review. A line approved in an
+    earlier round (before a return) stays approved.
     """
-    with transaction.atomic():
-        claim = _lock(claim_id)
-        if claim.status != S.EVALUATING:
-            return None
-        role = _authorise(claim, None, "evaluate")
-        lines = list(claim.lines.select_related("workload"))
-        results = {}
-        for line in lines:
-            # A line approved in an earlier round (before a return) stays approved.
-            passed = line.status == ClaimLine.Status.APPROVED or evaluate_line(claim, line)
-            line.status = ClaimLine.Status.APPROVED if passed else ClaimLine.Status.IN_REVIEW
+    role = _authorise(claim, None, A.EVALUATE)
+    lines = _live_lines(claim)
+    results = {}
+    for line in lines:
+        if line.status != ClaimLine.Status.APPROVED:
+            line.status = (
+                ClaimLine.Status.APPROVED if passed.get(line.pk) else ClaimLine.Status.IN_REVIEW
+            )
             line.save(update_fields=["status"])
-            results[line.workload.code] = "approved" if passed else "in_review"
-        to_status = (
-            S.APPROVED
-            if all(line.status == ClaimLine.Status.APPROVED for line in lines)
-            else S.IN_REVIEW
+            if line.status == ClaimLine.Status.APPROVED:
+                _grant(claim, line)
+        results[line.workload.code] = (
+            "approved" if line.status == ClaimLine.Status.APPROVED else "in_review"
         )
-        _move(
-            claim,
-            action="evaluate",
-            user=None,
-            role=role,
-            to_status=to_status,
-            changes={"lines": results},
-        )
+    to_status = (
+        S.APPROVED
+        if all(line.status == ClaimLine.Status.APPROVED for line in lines)
+        else S.IN_REVIEW
+    )
+    _move(
+        claim,
+        action=A.EVALUATE,
+        user=None,
+        role=role,
+        to_status=to_status,
+        changes={"lines": results},
+    )
     return claim
 
 
 def decide(
-    claim: Claim, *, user, line_approvals: Mapping[int, bool], comment: str = "", grant
+    claim: Claim, *, user: Any, line_approvals: Mapping[int, bool], comment: str = ""
 ) -> Claim:
-    """The claims team approves or rejects each line in review; `grant` creates associations."""
+    """The claims team approves or rejects each line in review; any rejection needs a reason."""
+    comment = comment.strip()
     with transaction.atomic():
-        claim = _lock(claim)
-        role = _authorise(claim, user, "decide")
-        lines = list(claim.lines.select_related("workload"))
+        claim = lock_claim(claim)
+        role = _authorise(claim, user, A.DECIDE)
+        lines = _live_lines(claim)
         pending = [line for line in lines if line.status == ClaimLine.Status.IN_REVIEW]
         missing = [line.workload.name for line in pending if line.pk not in line_approvals]
         if missing:
             raise ClaimError(
                 _("Decide every service in review (missing: %s).") % ", ".join(missing)
             )
-        if not any(line_approvals[line.pk] for line in pending) and not comment.strip():
-            raise ClaimError(_("Give the reason when rejecting, for the customer and partner."))
+        if not comment and not all(line_approvals[line.pk] for line in pending):
+            raise ClaimError(_("Give the reason for rejecting, for both parties."), field="comment")
         results = {}
         for line in pending:
             approved = bool(line_approvals[line.pk])
             line.status = ClaimLine.Status.APPROVED if approved else ClaimLine.Status.REJECTED
             line.save(update_fields=["status"])
             if approved:
-                grant(claim, line, user)
+                _grant(claim, line)
             results[line.workload.code] = line.status
         _move(
             claim,
-            action="decide",
+            action=A.DECIDE,
             user=user,
             role=role,
             to_status=_final_status(lines),
-            comment=comment.strip(),
+            comment=comment,
             changes={"lines": results},
         )
-        _close_review_tasks(claim)
     return claim

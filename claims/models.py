@@ -6,6 +6,34 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from claims_portal.models import AppendOnlyQuerySet
+
+
+class ClaimAction(models.TextChoices):
+    """Everything that can happen to a claim, as recorded in its history."""
+
+    CREATE = "created", _("Created")
+    EDIT = "edit", _("Edited")
+    ROUTE = "route", _("Sent to the approver")
+    SIGN = "sign", _("Signed and submitted")
+    RESUBMIT = "resubmit", _("Corrected and resubmitted")
+    CONFIRM = "confirm", _("Confirmed by the partner")
+    RETURN = "return", _("Returned to the customer")
+    EVALUATE = "evaluate", _("Checked automatically")
+    DECIDE = "decide", _("Decided by the claims team")
+    REVIEW_RETURN = "review_return", _("Returned by the claims team")
+    WITHDRAW = "withdraw", _("Withdrawn")
+
+
+class ClaimRole(models.TextChoices):
+    """The part a person plays on one claim; the life cycle's table is written in these."""
+
+    CONTRIBUTOR = "customer_contributor", _("Customer contributor")
+    APPROVER = "customer_approver", _("Customer approver")
+    PARTNER = "partner", _("Partner")
+    CLAIMS_TEAM = "claims_team", _("Claims team")
+    SYSTEM = "system", _("Claims portal (automatic)")
+
 
 class Claim(models.Model):
     class Status(models.TextChoices):
@@ -103,6 +131,8 @@ class ClaimLine(models.Model):
         APPROVED = "approved", _("Approved")
         IN_REVIEW = "in_review", _("In review")
         REJECTED = "rejected", _("Rejected")
+        # Dropped by the customer after it was checked: kept, with its decisions, for audit.
+        REMOVED = "removed", _("Removed by the customer")
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
     workload = models.ForeignKey("partners.Workload", on_delete=models.PROTECT, related_name="+")
@@ -141,34 +171,26 @@ class ReferenceCounter(models.Model):
         return f"{self.year}: {self.last}"
 
 
-class EventQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # noqa: ARG002
-        raise TypeError("Events are append-only.")
-
-    def delete(self):
-        raise TypeError("Events are append-only.")
-
-
 class Event(models.Model):
     """One link in a claim's chain of custody: append-only and hash-chained."""
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events")
     seq = models.PositiveIntegerField()
-    action = models.CharField(max_length=40)
+    action = models.CharField(max_length=40, choices=ClaimAction.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     actor_label = models.CharField(max_length=200)
-    actor_role = models.CharField(max_length=30)
-    from_status = models.CharField(max_length=30, blank=True)
-    to_status = models.CharField(max_length=30, blank=True)
+    actor_role = models.CharField(max_length=30, choices=ClaimRole.choices)
+    from_status = models.CharField(max_length=30, blank=True, choices=Claim.Status.choices)
+    to_status = models.CharField(max_length=30, blank=True, choices=Claim.Status.choices)
     changes = models.JSONField(default=dict, blank=True)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField()
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
-    objects = EventQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["claim", "seq"]
@@ -186,17 +208,6 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Events are append-only.")
-
-    def get_action_display(self) -> str:
-        from claims.lifecycle import ACTION_LABELS
-
-        return str(ACTION_LABELS.get(self.action, self.action))
-
-    def get_from_status_display(self) -> str:
-        return str(Claim.Status(self.from_status).label) if self.from_status else ""
-
-    def get_to_status_display(self) -> str:
-        return str(Claim.Status(self.to_status).label) if self.to_status else ""
 
 
 class Comment(models.Model):

@@ -1,37 +1,37 @@
-"""Who hears about each step of a claim, and the email a worker sends them."""
+"""Who hears about each step of a claim: one outbox row per recipient, emailed by a worker."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from claims.models import Claim, Event, Notification
-
-User = get_user_model()
+from claims.models import Claim, ClaimAction, Event, Notification
+from claims.tasks import send_notification
+from customers.models import CustomerMembership
+from partners.models import PartnerMembership
 
 # Actions that tell the other parties nothing new.
-_SILENT = {"created", "edit"}
+_SILENT = {ClaimAction.CREATE, ClaimAction.EDIT}
 
 
-def _recipients(claim: Claim, event: Event) -> list:
-    customer_roles = ["approver"] if event.action == "route" else ["approver", "contributor"]
-    users = User.objects.filter(
-        is_active=True,
-        customer_membership__customer_id=claim.customer_id,
-        customer_membership__role__in=customer_roles,
+def _recipient_ids(claim: Claim, event: Event) -> set[int]:
+    # Read through the memberships of this customer and partner (indexed by organisation),
+    # not by scanning every user.
+    customers: QuerySet = CustomerMembership.objects.filter(
+        customer_id=claim.customer_id, user__is_active=True
     )
-    if event.action != "route":
-        users = users | User.objects.filter(
-            is_active=True, partner_membership__partner_id=claim.partner_id
+    if event.action == ClaimAction.ROUTE:
+        # Routing asks the approvers to sign; nobody else has anything to do yet.
+        customers = customers.filter(role=CustomerMembership.Role.APPROVER)
+        partners = PartnerMembership.objects.none()
+    else:
+        partners = PartnerMembership.objects.filter(
+            partner_id=claim.partner_id, user__is_active=True
         )
-    if event.actor_id is not None:
-        users = users.exclude(pk=event.actor_id)
-    return list(users.distinct())
+    ids = set(customers.values_list("user_id", flat=True))
+    ids |= set(partners.values_list("user_id", flat=True))
+    ids.discard(event.actor_id)
+    return ids
 
 
 def _subject(claim: Claim, event: Event) -> str:
@@ -45,49 +45,14 @@ def notify_parties(claim: Claim, event: Event) -> None:
     """Write the notifications for an event; the emails go out after the commit."""
     if event.action in _SILENT:
         return
+    user_ids = _recipient_ids(claim, event)
+    if not user_ids:
+        return
     subject = _subject(claim, event)
-    created = Notification.objects.bulk_create(
-        Notification(user=user, claim=claim, event=event, subject=subject)
-        for user in _recipients(claim, event)
+    Notification.objects.bulk_create(
+        Notification(user_id=user_id, claim=claim, event=event, subject=subject)
+        for user_id in sorted(user_ids)
     )
-    ids = [n.pk for n in created if n.pk is not None]
-    if not ids:
-        # SQLite's bulk_create does not return keys on every version; read them back.
-        ids = list(Notification.objects.filter(event=event).values_list("pk", flat=True))
-    if ids:
-        from claims.tasks import send_notification
-
-        transaction.on_commit(lambda: [send_notification.delay(pk) for pk in ids])
-
-
-def claim_url_for(user, claim: Claim) -> str:
-    if (
-        hasattr(user, "partner_membership")
-        and user.partner_membership.partner_id == claim.partner_id
-    ):
-        path = reverse("partner_claim_detail", args=[claim.reference])
-    else:
-        path = reverse("customer_claim_detail", args=[claim.reference])
-    return settings.SITE_URL.rstrip("/") + path
-
-
-def build_email(notification: Notification) -> EmailMultiAlternatives:
-    claim = notification.claim
-    context = {
-        "notification": notification,
-        "claim": claim,
-        "event": notification.event,
-        "recipient": notification.user,
-        "url": claim_url_for(notification.user, claim),
-        "lines": list(claim.lines.select_related("workload")),
-    }
-    text = render_to_string("emails/claim_update.txt", context)
-    html = render_to_string("emails/claim_update.html", context)
-    message = EmailMultiAlternatives(
-        subject=notification.subject,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[notification.user.email],
-    )
-    message.attach_alternative(html, "text/html")
-    return message
+    # bulk_create does not return keys on every SQLite version; read them back.
+    for pk in Notification.objects.filter(event=event).values_list("pk", flat=True):
+        send_notification.delay(pk)

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from claims.models import Claim, Notification
+from claims.emails import claim_update
+from claims.models import Notification
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +18,6 @@ MAX_EMAIL_ATTEMPTS = 8
 @shared_task(acks_late=True, bind=True, max_retries=5, default_retry_delay=60)
 def send_notification(self, notification_id: int) -> bool:
     """Email one notification; safe to run twice (the first to claim it sends)."""
-    from claims.notifications import build_email
-
     now = timezone.now()
     stale = now - settings.SWEEP_AFTER
     # The conditional update is the claim: a second delivery of the same message,
@@ -34,7 +33,7 @@ def send_notification(self, notification_id: int) -> bool:
         pk=notification_id
     )
     try:
-        build_email(notification).send()
+        claim_update(notification).send()
     except Exception as exc:
         Notification.objects.filter(pk=notification_id).update(claimed_at=None)
         log.warning("Email for notification %s failed: %s", notification_id, exc)
@@ -47,18 +46,9 @@ def send_notification(self, notification_id: int) -> bool:
 
 
 @shared_task(acks_late=True)
-def sweep() -> dict[str, int]:
-    """Re-enqueue work a lost message left behind: claims stuck in evaluation, unsent mail."""
-    from approvals.tasks import evaluate_claim
-
+def sweep_notifications() -> dict[str, int]:
+    """Re-enqueue email a lost message left behind."""
     cutoff = timezone.now() - settings.SWEEP_AFTER
-    stuck = list(
-        Claim.objects.filter(status=Claim.Status.EVALUATING, updated_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )[:500]
-    )
-    for claim_id in stuck:
-        evaluate_claim.delay(claim_id)
     unsent = list(
         Notification.objects.filter(
             emailed_at=None, created_at__lt=cutoff, attempts__lt=MAX_EMAIL_ATTEMPTS
@@ -68,4 +58,4 @@ def sweep() -> dict[str, int]:
     )
     for notification_id in unsent:
         send_notification.delay(notification_id)
-    return {"claims": len(stuck), "notifications": len(unsent)}
+    return {"notifications": len(unsent)}

@@ -1,34 +1,134 @@
-"""Customer pages: enter a partner code, start and edit a claim, follow its progress."""
+"""Claim pages: the shared base for every audience, and the customer's own pages.
+
+Each page fetches the claim through the scoped selector of its audience (another
+organisation's claim is a 404, the wrong kind of account a 403). Each action is a small
+view that calls one service and turns its `ClaimError` into a message; when something is
+wrong, the page is shown again with what was typed still in the form.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
+from django.views import View
 
-from claims import lifecycle
-from claims.forms import ClaimForm, CommentForm, OrganisationForm, PartnerCodeForm, SignForm
+from claims import lifecycle, selectors, services
+from claims.forms import (
+    ClaimForm,
+    OrganisationForm,
+    PartnerCodeForm,
+    SignForm,
+    WithdrawForm,
+)
 from claims.lifecycle import ClaimError
-from claims.models import Claim
-from claims.selectors import claims_for_customer, get_claim_for_customer
+from claims.models import Claim, ClaimAction
 from claims_portal.access import customer_required
-from claims_portal.listing import filtered_claims
-from claims_portal.roles import roles_for
-from customers.services import register_customer
+from claims_portal.lists import Column, list_response
+from claims_portal.roles import Roles
 from partners.models import Partner
 from partners.selectors import current_program
 
-EDITABLE = {
-    Claim.Status.DRAFT,
-    Claim.Status.AWAITING_CUSTOMER_APPROVAL,
-    Claim.Status.RETURNED_TO_CUSTOMER,
-}
+# --- Shared base for every audience -----------------------------------------------------
+
+
+class ClaimPage(LoginRequiredMixin, View):
+    """One claim as an audience sees it."""
+
+    allowed: ClassVar[Callable[[Roles], bool]]
+    selector: ClassVar[Callable[[Roles, str], Claim]]
+    template_name: ClassVar[str]
+    detail_url: ClassVar[str]
+
+    claim: Claim
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not type(self).allowed(request.roles):  # type: ignore[attr-defined]
+            raise PermissionDenied
+        self.claim = type(self).selector(request.roles, kwargs["reference"])  # type: ignore[attr-defined]
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.render_page()
+
+    def forms(self) -> dict[str, forms.Form]:
+        """The unbound forms the page offers; an action passes its bound one instead."""
+        return {}
+
+    def extra_context(self) -> dict[str, Any]:
+        return {}
+
+    def render_page(
+        self, *, bound: dict[str, forms.Form] | None = None, status: int = 200
+    ) -> HttpResponse:
+        claim = self.claim
+        allowed = lifecycle.allowed_actions(self.request.user, claim)
+        context = {
+            "claim": claim,
+            "lines": list(claim.lines.all()),
+            "events": list(claim.events.all()),
+            "actions": {action.value: action in allowed for action in ClaimAction},
+            **self.forms(),
+            **self.extra_context(),
+            **(bound or {}),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+
+class ClaimActionView(ClaimPage):
+    """One action on a claim: validate its form, call one service, say what happened."""
+
+    http_method_names = ["post"]
+    form_class: ClassVar[type[forms.Form] | None] = None
+    # The context name of the form on the page; also its field prefix.
+    form_name: ClassVar[str] = ""
+    success_message: ClassVar[str | Promise] = ""
+    invalid_message: ClassVar[str | Promise] = gettext_lazy(
+        "Please correct the marked fields; nothing was lost."
+    )
+
+    def get_form(self) -> forms.Form | None:
+        if self.form_class is None:
+            return None
+        return self.form_class(self.request.POST, prefix=self.form_name.removesuffix("_form"))
+
+    def perform(self, form: forms.Form | None) -> Claim:
+        raise NotImplementedError
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = self.get_form()
+        if form is not None and not form.is_valid():
+            messages.error(request, str(self.invalid_message))
+            return self.render_page(bound={self.form_name: form}, status=400)
+        try:
+            claim = self.perform(form)
+        except ClaimError as exc:
+            messages.error(request, str(exc))
+            if form is not None and exc.field in form.fields:
+                # A rule about what was typed: the field says so, the claim is unchanged.
+                form.add_error(exc.field, str(exc))
+                return self.render_page(bound={self.form_name: form}, status=400)
+            # Someone else moved the claim on: show it as it is now, the form as typed.
+            self.claim = type(self).selector(request.roles, self.claim.reference)  # type: ignore[attr-defined]
+            bound = {self.form_name: form} if form is not None else None
+            return self.render_page(bound=bound, status=409)
+        messages.success(request, str(self.success_message) % {"ref": claim.reference})
+        return redirect(self.detail_url, claim.reference)
+
+
+# --- Starting and editing a claim --------------------------------------------------------
 
 
 def partner_code(request: HttpRequest) -> HttpResponse:
@@ -38,83 +138,55 @@ def partner_code(request: HttpRequest) -> HttpResponse:
     return render(request, "partner_code.html", {"form": form})
 
 
-def _submit(request: HttpRequest, claim: Claim, action: str, sign_form: SignForm) -> None:
-    """Apply the button the customer pressed after saving the claim's content."""
-    if action == "route":
-        lifecycle.route_to_approver(claim, user=request.user)
-        messages.success(request, _("Claim %s was sent to your approver.") % claim.reference)
-    elif action == "sign":
-        sign = (
-            lifecycle.resubmit
-            if claim.status == Claim.Status.RETURNED_TO_CUSTOMER
-            else (lifecycle.sign_and_submit)
-        )
-        sign(
-            claim,
-            user=request.user,
-            signed_name=sign_form.cleaned_data["signed_name"],
-            attested=sign_form.cleaned_data["attest"],
-        )
-        messages.success(
-            request,
-            _("Claim %(ref)s was signed and sent to %(partner)s to confirm.")
-            % {"ref": claim.reference, "partner": claim.partner.name},
-        )
-    else:
-        messages.success(request, _("Claim %s was saved as a draft.") % claim.reference)
-
-
 def _claim_form_page(
-    request: HttpRequest, *, partner: Partner, program, claim: Claim | None
+    request: HttpRequest, *, partner: Partner, program: Any, claim: Claim | None
 ) -> HttpResponse:
-    roles = roles_for(request.user)
-    needs_organisation = not roles.is_customer
+    roles: Roles = request.roles  # type: ignore[attr-defined]
     workloads = list(program.workloads.filter(is_active=True).order_by("name"))
     data = request.POST if request.method == "POST" else None
-    action = request.POST.get("action", "save")
-    org_form = OrganisationForm(data, prefix="org") if needs_organisation else None
+    intent = services.Intent.SAVE
+    if data is not None:
+        try:
+            intent = services.Intent(data.get("action", "save"))
+        except ValueError:
+            intent = services.Intent.SAVE
+    org_form = OrganisationForm(data, prefix="org") if roles.customer_membership is None else None
     form = ClaimForm(workloads, data=data, initial_claim=claim)
-    sign_form = SignForm(data if action == "sign" else None, prefix="sign")
-    can_sign = needs_organisation or roles.is_customer_approver
+    sign_form = SignForm(data if intent == services.Intent.SIGN else None, prefix="sign")
+    can_sign = lifecycle.may_sign_as(services.role_for_new_claim(roles))
+    status = 200
 
     if data is not None:
+        if intent == services.Intent.SIGN and not can_sign:
+            raise PermissionDenied
         valid = form.is_valid()
         if org_form is not None:
             valid = org_form.is_valid() and valid
-        if action == "sign":
-            if not can_sign:
-                raise PermissionDenied
+        if intent == services.Intent.SIGN:
             valid = sign_form.is_valid() and valid
         if valid:
             try:
-                with transaction.atomic():
-                    if org_form is not None:
-                        register_customer(user=request.user, **org_form.cleaned_data)
-                        customer = roles_for(request.user).customer
-                    else:
-                        customer = roles.customer
-                    if claim is None:
-                        claim = lifecycle.create_claim(
-                            customer=customer,
-                            partner=partner,
-                            program=program,
-                            user=request.user,
-                            data=form.to_input(),
-                        )
-                    else:
-                        claim = lifecycle.update_claim(
-                            claim, user=request.user, data=form.to_input()
-                        )
-                    _submit(request, claim, action, sign_form)
+                claim = services.save_claim(
+                    user=request.user,
+                    partner=partner,
+                    program=program,
+                    data=form.to_input(),
+                    intent=intent,
+                    claim=claim,
+                    customer=roles.customer,
+                    organisation=org_form.to_input() if org_form is not None else None,
+                    signature=sign_form.to_signature() if intent == services.Intent.SIGN else None,
+                )
             except ClaimError as exc:
-                # Roles cached inside the rolled-back transaction may name a customer
-                # that no longer exists.
-                request.user.__dict__.pop("_portal_roles", None)
+                if exc.field in sign_form.fields:
+                    sign_form.add_error(exc.field, str(exc))
                 messages.error(request, str(exc))
             else:
+                messages.success(request, _success_message(claim, intent))
                 return redirect("customer_claim_detail", claim.reference)
         else:
             messages.error(request, _("Please correct the marked fields; nothing was lost."))
+        status = 400
 
     return render(
         request,
@@ -127,16 +199,27 @@ def _claim_form_page(
             "form": form,
             "sign_form": sign_form,
             "can_sign": can_sign,
-            "action": action,
+            "can_route": claim is None or claim.status == Claim.Status.DRAFT,
         },
-        status=400 if data is not None else 200,
+        status=status,
     )
+
+
+def _success_message(claim: Claim, intent: services.Intent) -> str:
+    if intent == services.Intent.ROUTE:
+        return _("Claim %s was sent to your approver.") % claim.reference
+    if intent == services.Intent.SIGN:
+        return _("Claim %(ref)s was signed and sent to %(partner)s to confirm.") % {
+            "ref": claim.reference,
+            "partner": claim.partner.name,
+        }
+    return _("Claim %s was saved as a draft.") % claim.reference
 
 
 @login_required
 def claim_start(request: HttpRequest, slug: str) -> HttpResponse:
     partner = get_object_or_404(Partner, slug=slug, is_active=True)
-    roles = roles_for(request.user)
+    roles: Roles = request.roles  # type: ignore[attr-defined]
     if not roles.is_customer and (roles.is_partner or roles.is_claims_team):
         # Staff of a partner or the vendor never claim on a customer's behalf.
         raise PermissionDenied
@@ -148,8 +231,8 @@ def claim_start(request: HttpRequest, slug: str) -> HttpResponse:
 
 @customer_required
 def claim_edit(request: HttpRequest, reference: str) -> HttpResponse:
-    claim = get_claim_for_customer(request.user, reference)
-    if claim.status not in EDITABLE:
+    claim = selectors.get_claim_for_customer(request.roles, reference)  # type: ignore[attr-defined]
+    if not lifecycle.can(request.user, claim, ClaimAction.EDIT):
         messages.info(
             request,
             _("Claim %(ref)s is “%(status)s” and can no longer be changed.")
@@ -159,60 +242,72 @@ def claim_edit(request: HttpRequest, reference: str) -> HttpResponse:
     return _claim_form_page(request, partner=claim.partner, program=claim.program, claim=claim)
 
 
+# --- The customer's list and claim page --------------------------------------------------
+
+CUSTOMER_COLUMNS = [
+    Column(gettext_lazy("Reference"), lambda c: c.reference),
+    Column(gettext_lazy("Status"), lambda c: c.get_status_display()),
+    Column(gettext_lazy("Partner"), lambda c: c.partner.name),
+    Column(gettext_lazy("Program"), lambda c: c.program.name),
+    Column(gettext_lazy("Services"), lambda c: c.line_count),
+    Column(gettext_lazy("Created"), lambda c: c.created_at),
+    Column(gettext_lazy("Submitted"), lambda c: c.submitted_at),
+    Column(gettext_lazy("Due"), lambda c: c.due_at),
+    Column(gettext_lazy("Decided"), lambda c: c.decided_at),
+]
+
+
 @customer_required
 def customer_claims(request: HttpRequest) -> HttpResponse:
-    filter_form, claims = filtered_claims(request, claims_for_customer(request.user))
-    page = Paginator(claims, 25).get_page(request.GET.get("page"))
-    return render(
+    filterset = selectors.customer_claim_list(request.roles, filters=request.GET)  # type: ignore[attr-defined]
+    return list_response(
         request,
-        "claims/claim_list.html",
-        {"page_obj": page, "filter_form": filter_form},
+        filterset,
+        template="claims/claim_list.html",
+        columns=CUSTOMER_COLUMNS,
+        filename="claims",
     )
 
 
-@customer_required
-def customer_claim_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    claim = get_claim_for_customer(request.user, reference)
-    user = request.user
-    return render(
-        request,
-        "claims/claim_detail.html",
-        {
-            "claim": claim,
-            "lines": list(claim.lines.all()),
-            "events": list(claim.events.all()),
+class CustomerClaimPage(ClaimPage):
+    allowed = staticmethod(lambda roles: roles.is_customer)
+    selector = staticmethod(selectors.get_claim_for_customer)
+    template_name = "claims/claim_detail.html"
+    detail_url = "customer_claim_detail"
+
+    def forms(self) -> dict[str, forms.Form]:
+        return {
             "sign_form": SignForm(prefix="sign"),
-            "withdraw_form": CommentForm(prefix="withdraw"),
-            "can_edit": lifecycle.can(user, claim, "edit"),
-            "can_sign": lifecycle.can(user, claim, "sign")
-            or lifecycle.can(user, claim, "resubmit"),
-            "can_route": lifecycle.can(user, claim, "route"),
-            "can_withdraw": lifecycle.can(user, claim, "withdraw"),
-        },
-    )
+            "withdraw_form": WithdrawForm(prefix="withdraw"),
+        }
 
 
-@require_POST
-@customer_required
-def customer_claim_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
-    claim = get_claim_for_customer(request.user, reference)
-    try:
-        if action == "sign":
-            form = SignForm(request.POST, prefix="sign")
-            if not form.is_valid():
-                for errors in form.errors.values():
-                    for error in errors:
-                        messages.error(request, error)
-                return redirect("customer_claim_detail", claim.reference)
-            _submit(request, claim, "sign", form)
-        elif action == "route":
-            _submit(request, claim, "route", SignForm())
-        elif action == "withdraw":
-            comment = request.POST.get("withdraw-comment", "")[:4000]
-            lifecycle.withdraw(claim, user=request.user, comment=comment)
-            messages.success(request, _("Claim %s was withdrawn.") % claim.reference)
-        else:
-            raise PermissionDenied
-    except ClaimError as exc:
-        messages.error(request, str(exc))
-    return redirect("customer_claim_detail", claim.reference)
+class CustomerSignView(ClaimActionView, CustomerClaimPage):
+    form_class = SignForm
+    form_name = "sign_form"
+    success_message = gettext_lazy("Claim %(ref)s was signed and sent to the partner to confirm.")
+
+    def perform(self, form: forms.Form | None) -> Claim:
+        assert isinstance(form, SignForm)
+        return services.submit_claim(
+            self.claim, user=self.request.user, signature=form.to_signature()
+        )
+
+
+class CustomerRouteView(ClaimActionView, CustomerClaimPage):
+    success_message = gettext_lazy("Claim %(ref)s was sent to your approver.")
+
+    def perform(self, form: forms.Form | None) -> Claim:
+        return lifecycle.route_to_approver(self.claim, user=self.request.user)
+
+
+class CustomerWithdrawView(ClaimActionView, CustomerClaimPage):
+    form_class = WithdrawForm
+    form_name = "withdraw_form"
+    success_message = gettext_lazy("Claim %(ref)s was withdrawn.")
+
+    def perform(self, form: forms.Form | None) -> Claim:
+        assert form is not None
+        return lifecycle.withdraw(
+            self.claim, user=self.request.user, comment=form.cleaned_data["comment"]
+        )

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from claims_portal.roles import roles_for
+from claims_portal.roles import Roles
 
 
-def _role_required(check):
+def role_required(check: Callable[[Roles], bool]):
     def decorator(view):
         @login_required
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if not check(roles_for(request.user)):
+            if not check(request.roles):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -24,6 +25,6 @@ def _role_required(check):
     return decorator
 
 
-customer_required = _role_required(lambda roles: roles.is_customer)
-partner_required = _role_required(lambda roles: roles.is_partner)
-claims_team_required = _role_required(lambda roles: roles.is_claims_team)
+customer_required = role_required(lambda roles: roles.is_customer)
+partner_required = role_required(lambda roles: roles.is_partner)
+claims_team_required = role_required(lambda roles: roles.is_claims_team)

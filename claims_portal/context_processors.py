@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from claims_portal.roles import roles_for
+from claims_portal.roles import NOBODY
 
 
 def roles(request: HttpRequest) -> dict:
-    return {"nav": roles_for(getattr(request, "user", None))}
+    return {"nav": getattr(request, "roles", NOBODY)}

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "allauth.account",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_filters",
+    "claims_portal",
     "partners",
     "customers",
     "claims",
@@ -55,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "claims_portal.middleware.PortalRolesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -180,8 +183,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = timedelta(hours=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stuck-work": {
-        "task": "claims.tasks.sweep",
+    "sweep-stuck-evaluations": {
+        "task": "approvals.tasks.sweep_evaluations",
+        "schedule": crontab(minute="*/5"),
+    },
+    "sweep-unsent-notifications": {
+        "task": "claims.tasks.sweep_notifications",
         "schedule": crontab(minute="*/5"),
     },
 }

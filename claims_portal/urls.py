@@ -2,49 +2,94 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from approvals import views as review_views
 from claims import views as claim_views
 from claims_portal import views
 from partners import views as partner_views
 
+
+class ReferenceConverter:
+    """A claim reference, CLM-YYYY-NNNNNN; anything else (NUL bytes included) is a 404."""
+
+    regex = r"CLM-[0-9]{4}-[0-9]{6,9}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ReferenceConverter, "ref")
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
+    # Customers
     path("c/", claim_views.partner_code, name="partner_code"),
     path("c/<slug:slug>/", claim_views.claim_start, name="claim_start"),
     path("claims/", claim_views.customer_claims, name="customer_claims"),
     path(
-        "claims/<str:reference>/", claim_views.customer_claim_detail, name="customer_claim_detail"
+        "claims/<ref:reference>/",
+        claim_views.CustomerClaimPage.as_view(),
+        name="customer_claim_detail",
     ),
-    path("claims/<str:reference>/edit/", claim_views.claim_edit, name="claim_edit"),
+    path("claims/<ref:reference>/edit/", claim_views.claim_edit, name="claim_edit"),
     path(
-        "claims/<str:reference>/<slug:action>/",
-        claim_views.customer_claim_action,
-        name="customer_claim_action",
+        "claims/<ref:reference>/sign/",
+        claim_views.CustomerSignView.as_view(),
+        name="customer_claim_sign",
     ),
+    path(
+        "claims/<ref:reference>/route/",
+        claim_views.CustomerRouteView.as_view(),
+        name="customer_claim_route",
+    ),
+    path(
+        "claims/<ref:reference>/withdraw/",
+        claim_views.CustomerWithdrawView.as_view(),
+        name="customer_claim_withdraw",
+    ),
+    # Partners
     path("partner/", partner_views.dashboard, name="partner_dashboard"),
     path(
-        "partner/claims/<str:reference>/",
-        partner_views.claim_detail,
+        "partner/claims/<ref:reference>/",
+        partner_views.PartnerClaimPage.as_view(),
         name="partner_claim_detail",
     ),
     path(
-        "partner/claims/<str:reference>/<slug:action>/",
-        partner_views.claim_action,
-        name="partner_claim_action",
+        "partner/claims/<ref:reference>/confirm/",
+        partner_views.ConfirmView.as_view(),
+        name="partner_claim_confirm",
     ),
+    path(
+        "partner/claims/<ref:reference>/return/",
+        partner_views.ReturnView.as_view(),
+        name="partner_claim_return",
+    ),
+    path(
+        "partner/claims/<ref:reference>/withdraw/",
+        partner_views.WithdrawView.as_view(),
+        name="partner_claim_withdraw",
+    ),
+    # Claims team
     path("review/", review_views.queue, name="review_queue"),
     path(
-        "review/claims/<str:reference>/",
-        review_views.claim_detail,
+        "review/claims/<ref:reference>/",
+        review_views.ReviewClaimPage.as_view(),
         name="review_claim_detail",
     ),
     path(
-        "review/claims/<str:reference>/<slug:action>/",
-        review_views.claim_action,
-        name="review_claim_action",
+        "review/claims/<ref:reference>/decide/",
+        review_views.DecideView.as_view(),
+        name="review_claim_decide",
+    ),
+    path(
+        "review/claims/<ref:reference>/return/",
+        review_views.ReviewReturnView.as_view(),
+        name="review_claim_return",
     ),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from customers.models import Association, Customer, CustomerMembership
+from customers.models import Association, ChangeRequest, Customer, CustomerMembership
 
 
 class CustomerMembershipInline(admin.TabularInline):
@@ -27,3 +27,11 @@ class AssociationAdmin(admin.ModelAdmin):
     autocomplete_fields = ["customer", "partner", "workload"]
     raw_id_fields = ["source_claim"]
     list_select_related = ["customer", "workload", "partner"]
+
+
+@admin.register(ChangeRequest)
+class ChangeRequestAdmin(admin.ModelAdmin):
+    list_display = ["customer", "workload", "from_partner", "to_partner", "status", "created_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["claim", "created_by"]
+    autocomplete_fields = ["customer", "from_partner", "to_partner", "workload"]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -113,3 +113,70 @@ class Association(models.Model):
     @property
     def is_active(self) -> bool:
         return self.ended_on is None
+
+
+class ChangeRequest(models.Model):
+    """A request to move a customer workload to another partner, or a dispute over it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        AWAITING_RESPONSE = "awaiting_response", _("Awaiting losing partner")
+        IN_REVIEW = "in_review", _("With the claims team")
+        GRANTED = "granted", _("Granted")
+        DENIED = "denied", _("Denied")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="change_requests"
+    )
+    workload = models.ForeignKey("partners.Workload", on_delete=models.PROTECT, related_name="+")
+    from_partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, related_name="changes_away"
+    )
+    to_partner = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, related_name="changes_towards"
+    )
+    claim = models.ForeignKey(
+        "claims.Claim",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="change_requests",
+    )
+    eligible = models.BooleanField(null=True)
+    eligibility = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    evidence = models.FileField(
+        _("evidence"),
+        upload_to="evidence/%Y/",
+        blank=True,
+        validators=[FileExtensionValidator(["pdf", "png", "jpg", "jpeg", "docx", "xlsx", "csv"])],
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    waiver_signed_at = models.DateTimeField(null=True, blank=True)
+    losing_partner_response = models.TextField(blank=True)
+    respond_by = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_partner=models.F("to_partner")),
+                name="change_between_different_partners",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["customer", "workload", "status"], name="change_request_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} · {self.workload}: {self.from_partner} → {self.to_partner}"
+
+    OPEN_STATUSES = (Status.OPEN, Status.AWAITING_RESPONSE, Status.IN_REVIEW)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES

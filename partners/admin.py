@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from approvals.models import ChangePolicy
 from partners.models import (
+    ChangePolicy,
     Partner,
     PartnerMembership,
     Program,

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -117,6 +118,10 @@ class PartnerMembership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} @ {self.partner} ({self.get_role_display()})"
 
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
 
 class SowCatalog(models.Model):
     """The partner's pre-approved standard SOW items for one program period."""
@@ -172,3 +177,34 @@ class SowCatalogItem(models.Model):
         if self.valid_from and on < self.valid_from:
             return False
         return not (self.valid_until and on > self.valid_until)
+
+
+class ChangePolicy(models.Model):
+    """When a workload may move to another partner without a dispute (per program)."""
+
+    program = models.OneToOneField(
+        "partners.Program", on_delete=models.CASCADE, related_name="change_policy"
+    )
+    usage_threshold_pct = models.DecimalField(
+        _("usage threshold %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("20"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    large_customer_seats = models.PositiveIntegerField(_("large customer from seats"), default=500)
+    large_customer_threshold_pct = models.DecimalField(
+        _("usage threshold % for large customers"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    no_growth_days = models.PositiveSmallIntegerField(_("no growth window (days)"), default=90)
+
+    class Meta:
+        verbose_name = _("change eligibility policy")
+        verbose_name_plural = _("change eligibility policies")
+
+    def __str__(self) -> str:
+        return f"{self.program} policy"

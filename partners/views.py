@@ -2,95 +2,98 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django import forms
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
 
-from claims import lifecycle
+from claims import lifecycle, selectors
 from claims.forms import CommentForm
-from claims.lifecycle import ClaimError
 from claims.models import Claim
-from claims.selectors import claims_for_partner, get_claim_for_partner, partner_status_counts
+from claims.views import ClaimActionView, ClaimPage
 from claims_portal.access import partner_required
-from claims_portal.listing import filtered_claims
-from claims_portal.roles import roles_for
+from claims_portal.lists import Column, list_response
+from claims_portal.roles import Roles
+
+PARTNER_COLUMNS = [
+    Column(gettext_lazy("Reference"), lambda c: c.reference),
+    Column(gettext_lazy("Status"), lambda c: c.get_status_display()),
+    Column(gettext_lazy("Customer"), lambda c: c.customer.name),
+    Column(gettext_lazy("Tenant"), lambda c: c.customer.tenant_id),
+    Column(gettext_lazy("Program"), lambda c: c.program.name),
+    Column(gettext_lazy("Services"), lambda c: c.line_count),
+    Column(gettext_lazy("Submitted"), lambda c: c.submitted_at),
+    Column(gettext_lazy("Due"), lambda c: c.due_at),
+    Column(gettext_lazy("Decided"), lambda c: c.decided_at),
+]
+
+# The cards above the list: every status a claim can have once it reaches the partner.
+_CARD_STATUSES = [
+    (status, label)
+    for status, label in Claim.Status.choices
+    if status not in (Claim.Status.DRAFT, Claim.Status.AWAITING_CUSTOMER_APPROVAL)
+]
 
 
 @partner_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    claims = claims_for_partner(request.user)
-    counts = partner_status_counts(request.user)
-    filter_form, listed = filtered_claims(request, claims)
-    page = Paginator(listed, 25).get_page(request.GET.get("page"))
-    status_cards = [
-        (status, label, counts.get(status, 0))
-        for status, label in Claim.Status.choices
-        if status not in (Claim.Status.DRAFT, Claim.Status.AWAITING_CUSTOMER_APPROVAL)
-    ]
-    partner = roles_for(request.user).partner
-    return render(
+    roles: Roles = request.roles  # type: ignore[attr-defined]
+    counts = selectors.partner_status_counts(roles)
+    partner = roles.partner
+    assert partner is not None
+    return list_response(
         request,
-        "partners/dashboard.html",
-        {
+        selectors.partner_claim_list(roles, filters=request.GET),
+        template="partners/dashboard.html",
+        columns=PARTNER_COLUMNS,
+        filename=f"claims-{partner.slug}",
+        context={
             "partner": partner,
-            "status_cards": status_cards,
+            "status_cards": [
+                (status, label, counts.get(status, 0)) for status, label in _CARD_STATUSES
+            ],
             "awaiting": counts.get(Claim.Status.AWAITING_PARTNER, 0),
-            "page_obj": page,
-            "filter_form": filter_form,
             "claim_url": request.build_absolute_uri(f"/c/{partner.slug}/"),
         },
     )
 
 
-@partner_required
-def claim_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    claim = get_claim_for_partner(request.user, reference)
-    user = request.user
-    return render(
-        request,
-        "partners/claim_detail.html",
-        {
-            "claim": claim,
-            "lines": list(claim.lines.all()),
-            "events": list(claim.events.all()),
-            "return_form": CommentForm(prefix="return"),
-            "can_confirm": lifecycle.can(user, claim, "confirm"),
-            "can_return": lifecycle.can(user, claim, "return"),
-            "can_withdraw": lifecycle.can(user, claim, "withdraw"),
-        },
+class PartnerClaimPage(ClaimPage):
+    allowed = staticmethod(lambda roles: roles.is_partner)
+    selector = staticmethod(selectors.get_claim_for_partner)
+    template_name = "partners/claim_detail.html"
+    detail_url = "partner_claim_detail"
+
+    def forms(self) -> dict[str, forms.Form]:
+        return {"return_form": CommentForm(prefix="return")}
+
+
+class ConfirmView(ClaimActionView, PartnerClaimPage):
+    success_message = gettext_lazy(
+        "Claim %(ref)s is confirmed. It is being checked against your SOW catalog now."
     )
 
+    def perform(self, form: forms.Form | None) -> Claim:
+        return lifecycle.confirm_claim(self.claim, user=self.request.user)
 
-@require_POST
-@partner_required
-def claim_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
-    claim = get_claim_for_partner(request.user, reference)
-    try:
-        if action == "confirm":
-            lifecycle.confirm_claim(claim, user=request.user)
-            messages.success(
-                request,
-                _("Claim %s is confirmed. It is being checked against your SOW catalog now.")
-                % claim.reference,
-            )
-        elif action == "return":
-            form = CommentForm(request.POST, prefix="return")
-            if not form.is_valid():
-                messages.error(request, _("Say what needs correcting before returning the claim."))
-                return redirect("partner_claim_detail", claim.reference)
-            lifecycle.return_to_customer(
-                claim, user=request.user, comment=form.cleaned_data["comment"]
-            )
-            messages.success(request, _("Claim %s was returned to the customer.") % claim.reference)
-        elif action == "withdraw":
-            lifecycle.withdraw(claim, user=request.user)
-            messages.success(request, _("Claim %s was withdrawn.") % claim.reference)
-        else:
-            raise PermissionDenied
-    except ClaimError as exc:
-        messages.error(request, str(exc))
-    return redirect("partner_claim_detail", claim.reference)
+
+class ReturnView(ClaimActionView, PartnerClaimPage):
+    form_class = CommentForm
+    form_name = "return_form"
+    success_message = gettext_lazy("Claim %(ref)s was returned to the customer.")
+    invalid_message = gettext_lazy(
+        "Say what needs correcting (at most 4,000 characters) before returning the claim; "
+        "what you typed is kept below."
+    )
+
+    def perform(self, form: forms.Form | None) -> Claim:
+        assert form is not None
+        return lifecycle.return_to_customer(
+            self.claim, user=self.request.user, comment=form.cleaned_data["comment"]
+        )
+
+
+class WithdrawView(ClaimActionView, PartnerClaimPage):
+    success_message = gettext_lazy("Claim %(ref)s was withdrawn.")
+
+    def perform(self, form: forms.Form | None) -> Claim:
+        return lifecycle.withdraw(self.claim, user=self.request.user)

@@ -10,12 +10,12 @@ import time_machine
 from django.utils import timezone
 
 from approvals import rules
-from approvals.models import ChangeRequest, Decision, ReviewTask
+from approvals.models import Decision, ReviewTask
 from approvals.rules import RULES, ClaimFacts, check_line
 from approvals.services import decide_review, evaluate_claim
 from claims import lifecycle
 from claims.models import Claim, ClaimLine, Event
-from customers.models import Association, Customer
+from customers.models import Association, ChangeRequest, Customer
 from partners.models import Partner, Program, SowCatalogItem
 from tests import factories as f
 

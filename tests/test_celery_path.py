@@ -65,7 +65,7 @@ def test_it_walks_a_claim_from_the_customer_to_a_decision(world, celery_worker_l
 
     # 2. The partner confirms; 3. the worker checks the lines.
     client.force_login(world.partner_member)
-    response = client.post(reverse("partner_claim_action", args=[claim.reference, "confirm"]))
+    response = client.post(reverse("partner_claim_confirm", args=[claim.reference]))
     assert response.status_code == 302
     assert _wait_for(lambda: Claim.objects.get(pk=claim.pk).status != Claim.Status.EVALUATING), (
         "the worker did not evaluate the claim"
@@ -82,7 +82,7 @@ def test_it_walks_a_claim_from_the_customer_to_a_decision(world, celery_worker_l
     assert claim.reference in response.content.decode()
     intune_line = claim.lines.get(workload=intune)
     response = client.post(
-        reverse("review_claim_detail", args=[claim.reference]),
+        reverse("review_claim_decide", args=[claim.reference]),
         {f"line_{intune_line.pk}": "approve", "comment": "Custom scope checked."},
     )
     assert response.status_code == 302

@@ -253,7 +253,7 @@ def test_it_lets_a_contributor_route_but_not_sign(client, world):
 def test_it_lets_the_approver_sign_a_routed_claim(client, world):
     claim = world.draft(user=world.contributor)
     client.force_login(world.approver)
-    url = reverse("customer_claim_action", args=[claim.reference, "sign"])
+    url = reverse("customer_claim_sign", args=[claim.reference])
     response = client.post(url, {"sign-signed_name": "Alex A", "sign-attest": "on"})
     assert response.status_code == 302
     claim.refresh_from_db()
@@ -263,7 +263,7 @@ def test_it_lets_the_approver_sign_a_routed_claim(client, world):
 def test_it_explains_a_signature_without_attestation(client, world):
     claim = world.draft()
     client.force_login(world.approver)
-    url = reverse("customer_claim_action", args=[claim.reference, "sign"])
+    url = reverse("customer_claim_sign", args=[claim.reference])
     response = client.post(url, {"sign-signed_name": "Alex A"}, follow=True)
     assert "Confirm that you may sign" in response.content.decode()
     claim.refresh_from_db()
@@ -273,7 +273,7 @@ def test_it_explains_a_signature_without_attestation(client, world):
 def test_it_tells_the_second_signer_the_claim_moved_on(client, world):
     claim = world.submitted()
     client.force_login(world.approver)
-    url = reverse("customer_claim_action", args=[claim.reference, "sign"])
+    url = reverse("customer_claim_sign", args=[claim.reference])
     response = client.post(url, {"sign-signed_name": "Alex A", "sign-attest": "on"}, follow=True)
     assert "can no longer be signed" in response.content.decode()
 
@@ -312,7 +312,7 @@ def test_it_will_not_edit_a_submitted_claim(client, world):
 def test_it_withdraws_a_claim(client, world):
     claim = world.submitted()
     client.force_login(world.contributor)
-    url = reverse("customer_claim_action", args=[claim.reference, "withdraw"])
+    url = reverse("customer_claim_withdraw", args=[claim.reference])
     client.post(url, {"withdraw-comment": "Changed our minds"})
     claim.refresh_from_db()
     assert claim.status == Claim.Status.WITHDRAWN
@@ -320,14 +320,13 @@ def test_it_withdraws_a_claim(client, world):
 
 
 def test_it_refuses_an_unknown_action(client, world):
+    # One view per action: an action the customer has no page for does not exist (404).
     claim = world.submitted()
     client.force_login(world.approver)
-    url = reverse("customer_claim_action", args=[claim.reference, "approve"])
-    assert client.post(url).status_code == 403
-    assert (
-        client.get(reverse("customer_claim_action", args=[claim.reference, "withdraw"])).status_code
-        == 405
-    )
+    assert client.post(f"/claims/{claim.reference}/approve/").status_code == 404
+    assert client.get(reverse("customer_claim_withdraw", args=[claim.reference])).status_code == 405
+    claim.refresh_from_db()
+    assert claim.status == Claim.Status.AWAITING_PARTNER
 
 
 def test_it_lists_only_my_organisations_claims(client, world):

@@ -8,9 +8,8 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from approvals.models import ChangeRequest
 from claims.models import Claim, ClaimLine, Event
-from customers.models import Association
+from customers.models import Association, ChangeRequest
 from partners.models import Program, SowCatalog, SowCatalogItem
 from tests import factories as f
 

@@ -10,9 +10,10 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from approvals.tasks import sweep_evaluations
 from claims import lifecycle
 from claims.models import Claim, Notification
-from claims.tasks import MAX_EMAIL_ATTEMPTS, send_notification, sweep
+from claims.tasks import MAX_EMAIL_ATTEMPTS, send_notification, sweep_notifications
 
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 
@@ -115,8 +116,8 @@ def test_it_tells_every_party_the_outcome_of_the_automatic_check(
 def test_it_sends_each_notification_once(world, mailoutbox):
     claim = world.submitted()
     notification = Notification.objects.filter(claim=claim).first()
-    assert send_notification.delay(notification.pk).get() is True
-    assert send_notification.delay(notification.pk).get() is False
+    assert send_notification.apply((notification.pk,)).get() is True
+    assert send_notification.apply((notification.pk,)).get() is False
     assert len(mailoutbox) == 1
     notification.refresh_from_db()
     assert notification.emailed_at is not None and notification.attempts == 1
@@ -126,7 +127,7 @@ def test_it_leaves_a_notification_another_worker_is_sending(world, mailoutbox):
     world.submitted()
     notification = Notification.objects.first()
     Notification.objects.filter(pk=notification.pk).update(claimed_at=timezone.now())
-    assert send_notification.delay(notification.pk).get() is False
+    assert send_notification.apply((notification.pk,)).get() is False
     assert mailoutbox == []
 
 
@@ -165,15 +166,21 @@ def test_the_sweep_sends_what_was_left_behind(
     arrange(world, settings, django_capture_on_commit_callbacks)
     assert mailoutbox == []
     assert Notification.objects.filter(emailed_at=None).count() == 3
-    assert sweep.delay().get() == {"claims": 0, "notifications": 0}  # too fresh to touch
-    with time_machine.travel(_later()):
-        assert sweep.delay().get() == {"claims": 0, "notifications": 3}
+    # The sweep hands what it finds to the broker once its own transaction commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_notifications.apply().get() == {"notifications": 0}  # too fresh to touch
+        assert sweep_evaluations.apply().get() == {"claims": 0}
+    with time_machine.travel(_later()), django_capture_on_commit_callbacks(execute=True):
+        assert sweep_notifications.apply().get() == {"notifications": 3}
+        assert sweep_evaluations.apply().get() == {"claims": 0}
     assert len(mailoutbox) == 3
     assert not Notification.objects.filter(emailed_at=None).exists()
     assert set(Notification.objects.values_list("attempts", flat=True)) == {attempts}
 
 
-def test_the_sweep_leaves_sent_abandoned_and_busy_notifications_alone(world, mailoutbox):
+def test_the_sweep_leaves_sent_abandoned_and_busy_notifications_alone(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
     world.submitted()
     sent, abandoned, busy = Notification.objects.order_by("pk")
     later = _later()
@@ -181,18 +188,22 @@ def test_the_sweep_leaves_sent_abandoned_and_busy_notifications_alone(world, mai
     Notification.objects.filter(pk=abandoned.pk).update(attempts=MAX_EMAIL_ATTEMPTS)
     # A worker took this one a minute before the sweep runs.
     Notification.objects.filter(pk=busy.pk).update(claimed_at=later - datetime.timedelta(minutes=1))
-    with time_machine.travel(later):
-        assert sweep.delay().get() == {"claims": 0, "notifications": 0}
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
+        assert sweep_notifications.apply().get() == {"notifications": 0}
+        assert sweep_evaluations.apply().get() == {"claims": 0}
     assert mailoutbox == []
 
 
-def test_the_sweep_recovers_a_claim_stuck_in_evaluation(world, mailoutbox):
+def test_the_sweep_recovers_a_claim_stuck_in_evaluation(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
     claim = world.submitted()
     lifecycle.confirm_claim(claim, user=world.partner_member)  # the evaluate message is lost
     assert Claim.objects.get(pk=claim.pk).status == Claim.Status.EVALUATING
-    assert sweep.delay().get()["claims"] == 0  # a worker may still be on it
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_evaluations.apply().get()["claims"] == 0  # a worker may still be on it
     assert Claim.objects.get(pk=claim.pk).status == Claim.Status.EVALUATING
-    with time_machine.travel(_later()):
-        result = sweep.delay().get()
+    with time_machine.travel(_later()), django_capture_on_commit_callbacks(execute=True):
+        result = sweep_evaluations.apply().get()
     assert result["claims"] == 1
     assert Claim.objects.get(pk=claim.pk).status == Claim.Status.APPROVED

@@ -27,7 +27,7 @@ def test_it_confirms_and_the_check_runs_after_commit(
 ):
     claim = world.submitted()
     client.force_login(world.partner_member)
-    url = reverse("partner_claim_action", args=[claim.reference, "confirm"])
+    url = reverse("partner_claim_confirm", args=[claim.reference])
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url)
     assert response.status_code == 302
@@ -38,7 +38,7 @@ def test_it_confirms_and_the_check_runs_after_commit(
 def test_it_returns_a_claim_with_a_comment(client, world):
     claim = world.submitted()
     client.force_login(world.partner_admin)
-    url = reverse("partner_claim_action", args=[claim.reference, "return"])
+    url = reverse("partner_claim_return", args=[claim.reference])
     client.post(url, {"return-comment": "Target dates are too early"})
     claim.refresh_from_db()
     assert claim.status == Claim.Status.RETURNED_TO_CUSTOMER
@@ -49,7 +49,7 @@ def test_it_returns_a_claim_with_a_comment(client, world):
 def test_it_refuses_a_return_without_a_proper_comment(client, world, comment):
     claim = world.submitted()
     client.force_login(world.partner_member)
-    url = reverse("partner_claim_action", args=[claim.reference, "return"])
+    url = reverse("partner_claim_return", args=[claim.reference])
     response = client.post(url, {"return-comment": comment}, follow=True)
     assert "Say what needs correcting" in response.content.decode()
     claim.refresh_from_db()
@@ -62,7 +62,7 @@ def test_it_tells_the_second_confirmer_it_is_done(
     claim = world.submitted()
     lifecycle.return_to_customer(claim, user=world.partner_admin, comment="Fix")
     client.force_login(world.partner_member)
-    url = reverse("partner_claim_action", args=[claim.reference, "confirm"])
+    url = reverse("partner_claim_confirm", args=[claim.reference])
     response = client.post(url, follow=True)
     body = response.content.decode()
     assert "can no longer be confirmed" in body
@@ -73,7 +73,7 @@ def test_it_404s_for_another_partners_claim(client, world):
     claim = world.submitted(partner=world.rival)
     client.force_login(world.partner_member)
     assert client.get(reverse("partner_claim_detail", args=[claim.reference])).status_code == 404
-    url = reverse("partner_claim_action", args=[claim.reference, "confirm"])
+    url = reverse("partner_claim_confirm", args=[claim.reference])
     assert client.post(url).status_code == 404
     claim.refresh_from_db()
     assert claim.status == Claim.Status.AWAITING_PARTNER

@@ -39,7 +39,7 @@ def test_it_approves_the_exception(client, world, queued):
     client.force_login(world.reviewer)
     line = _exception_line(queued)
     response = client.post(
-        reverse("review_claim_detail", args=[queued.reference]),
+        reverse("review_claim_decide", args=[queued.reference]),
         {f"line_{line.pk}": "approve", "comment": ""},
     )
     assert response.status_code == 302
@@ -53,7 +53,7 @@ def test_it_rejects_the_exception_with_a_reason(client, world, queued):
     client.force_login(world.lead)
     line = _exception_line(queued)
     client.post(
-        reverse("review_claim_detail", args=[queued.reference]),
+        reverse("review_claim_decide", args=[queued.reference]),
         {f"line_{line.pk}": "reject", "comment": "Intune is outside the SOW."},
     )
     queued.refresh_from_db()
@@ -74,7 +74,7 @@ def test_it_explains_a_bad_decision_and_keeps_it(client, world, queued, choice, 
     client.force_login(world.reviewer)
     line = _exception_line(queued)
     response = client.post(
-        reverse("review_claim_detail", args=[queued.reference]),
+        reverse("review_claim_decide", args=[queued.reference]),
         {f"line_{line.pk}": choice, "comment": comment},
     )
     assert response.status_code == 400
@@ -86,7 +86,7 @@ def test_it_explains_a_bad_decision_and_keeps_it(client, world, queued, choice, 
 def test_it_tells_the_second_reviewer_it_was_decided(client, world, queued):
     line = _exception_line(queued)
     form = {f"line_{line.pk}": "approve", "comment": ""}
-    url = reverse("review_claim_detail", args=[queued.reference])
+    url = reverse("review_claim_decide", args=[queued.reference])
     client.force_login(world.reviewer)
     client.post(url, form)
     client.force_login(world.lead)
@@ -100,7 +100,7 @@ def test_it_tells_the_second_reviewer_it_was_decided(client, world, queued):
 
 def test_it_returns_a_queued_claim_to_the_customer(client, world, queued):
     client.force_login(world.reviewer)
-    url = reverse("review_claim_action", args=[queued.reference, "return"])
+    url = reverse("review_claim_return", args=[queued.reference])
     client.post(url, {"return-comment": "Attach the custom SOW"})
     queued.refresh_from_db()
     assert queued.status == Claim.Status.RETURNED_TO_CUSTOMER

@@ -9,10 +9,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from approvals.models import ChangePolicy
 from claims_portal.roles import CLAIMS_LEAD_GROUP, CLAIMS_REVIEWER_GROUP
 from customers.models import Association, Customer, CustomerMembership
 from partners.models import (
+    ChangePolicy,
     Partner,
     PartnerMembership,
     Program,

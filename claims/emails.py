@@ -1,0 +1,40 @@
+"""The emails the portal sends about claims: subject, text and HTML templates side by side."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from claims.models import Claim, Notification
+from partners.models import PartnerMembership
+
+
+def claim_url_for(user, claim: Claim) -> str:
+    """The claim's page as this recipient sees it, on the portal's public address."""
+    is_partner = PartnerMembership.objects.filter(user=user, partner_id=claim.partner_id).exists()
+    name = "partner_claim_detail" if is_partner else "customer_claim_detail"
+    return settings.SITE_URL.rstrip("/") + reverse(name, args=[claim.reference])
+
+
+def claim_update(notification: Notification) -> EmailMultiAlternatives:
+    claim = notification.claim
+    context = {
+        "notification": notification,
+        "claim": claim,
+        "event": notification.event,
+        "recipient": notification.user,
+        "url": claim_url_for(notification.user, claim),
+        "lines": list(claim.lines.select_related("workload")),
+    }
+    text = render_to_string("emails/claim_update.txt", context)
+    html = render_to_string("emails/claim_update.html", context)
+    message = EmailMultiAlternatives(
+        subject=notification.subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.user.email],
+    )
+    message.attach_alternative(html, "text/html")
+    return message

@@ -1,0 +1,105 @@
+"""Filters, search and sort of the claim lists, one FilterSet per audience."""
+
+from __future__ import annotations
+
+import datetime
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from claims.models import Claim, ClaimLine
+from claims_portal.lists import PortalFilterSet, SortFilter
+from partners.models import Program, Workload
+
+CLAIM_SORTS = {
+    "newest": (_("Newest first"), ("-created_at", "-pk")),
+    "oldest": (_("Oldest first"), ("created_at", "pk")),
+    "due": (_("Due soonest"), ("due_at", "-pk")),
+    "reference": (_("Reference"), ("reference", "-pk")),
+}
+
+# Drafts never reach the partner, so its status filter does not offer them.
+PARTNER_STATUSES = [
+    (value, label)
+    for value, label in Claim.Status.choices
+    if value not in (Claim.Status.DRAFT, Claim.Status.AWAITING_CUSTOMER_APPROVAL)
+]
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+class ClaimFilterSet(PortalFilterSet):
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=Claim.Status.choices, empty_label=_("All statuses")
+    )
+    program = django_filters.ModelChoiceFilter(
+        label=_("Program"), queryset=Program.objects.order_by("-start_date", "name")
+    )
+    workload = django_filters.ModelChoiceFilter(
+        label=_("Service"),
+        queryset=Workload.objects.order_by("name"),
+        method="filter_workload",
+    )
+    submitted_from = django_filters.DateFilter(
+        label=_("Submitted from"),
+        method="filter_submitted_from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    submitted_to = django_filters.DateFilter(
+        label=_("Submitted until"),
+        method="filter_submitted_to",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="search",
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Reference or name")}),
+    )
+    sort = SortFilter(CLAIM_SORTS)
+
+    # The fields `q` looks in, besides the reference; each audience names its own.
+    search_fields: tuple[str, ...] = ()
+
+    class Meta:
+        model = Claim
+        fields: list[str] = []
+
+    def filter_workload(self, queryset: QuerySet, name: str, value: Workload) -> QuerySet:
+        lines = ClaimLine.objects.filter(claim=OuterRef("pk"), workload=value)
+        return queryset.filter(Exists(lines))
+
+    def filter_submitted_from(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset.filter(submitted_at__gte=_day_start(value))
+
+    def filter_submitted_to(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset.filter(submitted_at__lt=_day_start(value + datetime.timedelta(days=1)))
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        condition = Q(reference__iexact=value) | Q(reference__icontains=value)
+        for field in self.search_fields:
+            condition |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(condition)
+
+
+class CustomerClaimFilterSet(ClaimFilterSet):
+    search_fields = ("partner__name",)
+
+
+class PartnerClaimFilterSet(ClaimFilterSet):
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=PARTNER_STATUSES, empty_label=_("All statuses")
+    )
+    search_fields = ("customer__name", "customer__tenant_id")
+
+
+class ClaimsTeamClaimFilterSet(ClaimFilterSet):
+    search_fields = ("customer__name", "customer__tenant_id", "partner__name")

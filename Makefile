@@ -1,7 +1,7 @@
 # The two commands of the README: `make run` and `make test`.
 #   make run                      # install, migrate, seed demo data, serve http://127.0.0.1:8000
 #   make test PYTEST_ARGS="-x"    # install (with Chromium for the browser tests), run pytest
-#   make lint                     # ruff check + ruff format --check
+#   make lint                     # ruff, mypy (services, selectors, life cycle), djLint
 # Needs only python3 (3.11+); PYTHON=python3.12 picks another interpreter.
 PYTHON ?= python3
 VENV := .venv
@@ -24,9 +24,13 @@ run: install
 test: sysdeps-test $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+TEMPLATE_DIRS := templates claims/templates partners/templates approvals/templates customers/templates
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/djlint $(wildcard $(TEMPLATE_DIRS)) --lint
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -53,12 +54,13 @@ def evaluate_claim(*, claim_id: int) -> Claim | None:
         Decision.objects.bulk_create(decisions)
         claim = lifecycle.record_evaluation(claim, passed=passed)
         if claim.status == Claim.Status.IN_REVIEW:
+            assert claim.due_at is not None  # entering review starts the team's deadline
             ReviewTask.objects.create(claim=claim, reasons=reasons, due_at=claim.due_at)
     return claim
 
 
 def decide_review(
-    claim: Claim, *, user: Any, line_approvals: dict[int, bool], comment: str = ""
+    claim: Claim, *, user: User, line_approvals: dict[int, bool], comment: str = ""
 ) -> Claim:
     """The claims team's decision on the lines in review."""
     return lifecycle.decide(claim, user=user, line_approvals=line_approvals, comment=comment)

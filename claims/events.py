@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from claims.models import Claim, ClaimAction, ClaimRole, Event
@@ -34,7 +35,7 @@ def record_event(
     claim: Claim,
     *,
     action: ClaimAction,
-    user: Any,
+    user: User | None,
     role: ClaimRole,
     from_status: str = "",
     to_status: str = "",

@@ -13,10 +13,9 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
@@ -32,7 +31,7 @@ from claims_portal.business_days import add_business_days
 from claims_portal.roles import CLAIMS_TEAM_GROUPS
 from customers.models import Customer, CustomerMembership
 from customers.services import grant_association
-from partners.models import PartnerMembership
+from partners.models import Partner, PartnerMembership, Program
 
 S = Claim.Status
 A = ClaimAction
@@ -135,7 +134,7 @@ TRANSITIONS: dict[ClaimAction, Transition] = {
 _ROLE_PRECEDENCE = (R.APPROVER, R.CONTRIBUTOR, R.PARTNER, R.CLAIMS_TEAM, R.SYSTEM)
 
 # Which deadline a status starts (program field with the business days).
-_DEADLINE_DAYS = {
+_DEADLINE_DAYS: dict[str, str] = {
     S.AWAITING_PARTNER: "partner_confirm_days",
     S.IN_REVIEW: "review_days",
     S.RETURNED_TO_CUSTOMER: "correction_days",
@@ -163,7 +162,7 @@ class ClaimInput:
 # --- Who may do what ------------------------------------------------------------------
 
 
-def roles_on_claim(user: Any, claim: Claim) -> frozenset[ClaimRole]:
+def roles_on_claim(user: User | None, claim: Claim) -> frozenset[ClaimRole]:
     """The roles `user` holds on this particular claim, read in one query."""
     if user is None:
         return frozenset({R.SYSTEM})
@@ -202,7 +201,7 @@ def roles_on_claim(user: Any, claim: Claim) -> frozenset[ClaimRole]:
     return frozenset(held)
 
 
-def allowed_actions(user: Any, claim: Claim) -> frozenset[ClaimAction]:
+def allowed_actions(user: User | None, claim: Claim) -> frozenset[ClaimAction]:
     """The actions `user` may take on the claim as it stands (for showing buttons)."""
     held = roles_on_claim(user, claim)
     return frozenset(
@@ -212,7 +211,7 @@ def allowed_actions(user: Any, claim: Claim) -> frozenset[ClaimAction]:
     )
 
 
-def can(user: Any, claim: Claim, action: ClaimAction) -> bool:
+def can(user: User | None, claim: Claim, action: ClaimAction) -> bool:
     return action in allowed_actions(user, claim)
 
 
@@ -221,7 +220,7 @@ def may_sign_as(role: ClaimRole) -> bool:
     return role in TRANSITIONS[A.SIGN].roles
 
 
-def _authorise(claim: Claim, user: Any, action: ClaimAction) -> ClaimRole:
+def _authorise(claim: Claim, user: User | None, action: ClaimAction) -> ClaimRole:
     transition = TRANSITIONS[action]
     held = roles_on_claim(user, claim) & transition.roles
     if not held:
@@ -272,7 +271,7 @@ def _move(
     claim: Claim,
     *,
     action: ClaimAction,
-    user: Any,
+    user: User | None,
     role: ClaimRole,
     to_status: str,
     comment: str = "",
@@ -365,17 +364,17 @@ def _write_lines(claim: Claim, data: ClaimInput) -> None:
         else:
             line.delete()
     for workload_id, new in wanted.items():
-        line = existing.get(workload_id)
-        if line is None:
+        current = existing.get(workload_id)
+        if current is None:
             ClaimLine.objects.create(claim=claim, workload_id=workload_id, **_line_values(new))
             continue
-        if line.status == ClaimLine.Status.APPROVED:
+        if current.status == ClaimLine.Status.APPROVED:
             continue
         for name, value in _line_values(new).items():
-            setattr(line, name, value)
-        if line.status == ClaimLine.Status.REMOVED:
-            line.status = ClaimLine.Status.PENDING
-        line.save(update_fields=[*_LINE_FIELDS, "status"])
+            setattr(current, name, value)
+        if current.status == ClaimLine.Status.REMOVED:
+            current.status = ClaimLine.Status.PENDING
+        current.save(update_fields=[*_LINE_FIELDS, "status"])
 
 
 def _line_values(line: LineInput) -> dict:
@@ -383,7 +382,7 @@ def _line_values(line: LineInput) -> dict:
 
 
 def create_claim(
-    *, customer: Customer, partner: Any, program: Any, user: Any, data: ClaimInput
+    *, customer: Customer, partner: Partner, program: Program, user: User, data: ClaimInput
 ) -> Claim:
     """Start a draft claim for the customer with the partner, recorded as its first event."""
     if not data.lines:
@@ -414,7 +413,7 @@ def create_claim(
     return claim
 
 
-def update_claim(claim: Claim, *, user: Any, data: ClaimInput) -> Claim:
+def update_claim(claim: Claim, *, user: User, data: ClaimInput) -> Claim:
     """Change the services and contacts of a claim the customer is still working on."""
     if not data.lines:
         raise ClaimError(_("Pick at least one service."))
@@ -448,7 +447,7 @@ def update_claim(claim: Claim, *, user: Any, data: ClaimInput) -> Claim:
 # --- Transitions ----------------------------------------------------------------------
 
 
-def route_to_approver(claim: Claim, *, user: Any, comment: str = "") -> Claim:
+def route_to_approver(claim: Claim, *, user: User, comment: str = "") -> Claim:
     """Hand a draft to the organisation's approver to sign."""
     with transaction.atomic():
         claim = lock_claim(claim)
@@ -465,7 +464,7 @@ def route_to_approver(claim: Claim, *, user: Any, comment: str = "") -> Claim:
 
 
 def _sign(
-    claim: Claim, *, action: ClaimAction, user: Any, signed_name: str, attested: bool
+    claim: Claim, *, action: ClaimAction | None, user: User, signed_name: str, attested: bool
 ) -> Claim:
     signed_name = signed_name.strip()
     if not attested:
@@ -474,6 +473,10 @@ def _sign(
         raise ClaimError(_("Type your full name to sign."), field="signed_name")
     with transaction.atomic():
         claim = lock_claim(claim)
+        if action is None:
+            # Decided on the claim as it is now, under its lock.
+            returned = claim.status == S.RETURNED_TO_CUSTOMER
+            action = A.RESUBMIT if returned else A.SIGN
         role = _authorise(claim, user, action)
         now = timezone.now()
         claim.signed_by = user
@@ -492,17 +495,22 @@ def _sign(
     return claim
 
 
-def sign_and_submit(claim: Claim, *, user: Any, signed_name: str, attested: bool) -> Claim:
+def sign_and_submit(claim: Claim, *, user: User, signed_name: str, attested: bool) -> Claim:
     """The customer approver signs the claim and submits it to the partner."""
     return _sign(claim, action=A.SIGN, user=user, signed_name=signed_name, attested=attested)
 
 
-def resubmit(claim: Claim, *, user: Any, signed_name: str, attested: bool) -> Claim:
+def resubmit(claim: Claim, *, user: User, signed_name: str, attested: bool) -> Claim:
     """The approver signs again and resubmits a claim that was returned for corrections."""
     return _sign(claim, action=A.RESUBMIT, user=user, signed_name=signed_name, attested=attested)
 
 
-def confirm_claim(claim: Claim, *, user: Any, comment: str = "") -> Claim:
+def submit(claim: Claim, *, user: User, signed_name: str, attested: bool) -> Claim:
+    """The approver signs: a first submission, or a resubmission after a return."""
+    return _sign(claim, action=None, user=user, signed_name=signed_name, attested=attested)
+
+
+def confirm_claim(claim: Claim, *, user: User, comment: str = "") -> Claim:
     """The partner confirms; the rule check runs in a worker once this commits."""
     with transaction.atomic():
         claim = lock_claim(claim)
@@ -522,7 +530,7 @@ def _require_comment(comment: str) -> str:
     return comment
 
 
-def return_to_customer(claim: Claim, *, user: Any, comment: str) -> Claim:
+def return_to_customer(claim: Claim, *, user: User, comment: str) -> Claim:
     """The partner returns the claim to the customer for corrections."""
     comment = _require_comment(comment)
     with transaction.atomic():
@@ -539,7 +547,7 @@ def return_to_customer(claim: Claim, *, user: Any, comment: str) -> Claim:
     return claim
 
 
-def return_from_review(claim: Claim, *, user: Any, comment: str) -> Claim:
+def return_from_review(claim: Claim, *, user: User, comment: str) -> Claim:
     """The claims team returns a queued claim to the customer for corrections."""
     comment = _require_comment(comment)
     with transaction.atomic():
@@ -561,7 +569,7 @@ def return_from_review(claim: Claim, *, user: Any, comment: str) -> Claim:
     return claim
 
 
-def withdraw(claim: Claim, *, user: Any, comment: str = "") -> Claim:
+def withdraw(claim: Claim, *, user: User, comment: str = "") -> Claim:
     """The customer or the partner withdraws the claim before it is decided."""
     with transaction.atomic():
         claim = lock_claim(claim)
@@ -637,7 +645,7 @@ def record_evaluation(claim: Claim, *, passed: Mapping[int, bool]) -> Claim:
 
 
 def decide(
-    claim: Claim, *, user: Any, line_approvals: Mapping[int, bool], comment: str = ""
+    claim: Claim, *, user: User, line_approvals: Mapping[int, bool], comment: str = ""
 ) -> Claim:
     """The claims team approves or rejects each line in review; any rejection needs a reason."""
     comment = comment.strip()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from claims import lifecycle
 from claims.lifecycle import ClaimError, ClaimInput
-from claims.models import Claim, ClaimAction, ClaimRole
+from claims.models import Claim, ClaimRole
 from claims_portal.roles import Roles
 from customers.models import Customer
 from customers.services import register_customer
@@ -52,7 +52,7 @@ def role_for_new_claim(roles: Roles) -> ClaimRole:
 
 def start_claim(
     *,
-    user: Any,
+    user: User,
     partner: Partner,
     program: Program,
     data: ClaimInput,
@@ -76,20 +76,16 @@ def start_claim(
         )
 
 
-def submit_claim(claim: Claim, *, user: Any, signature: Signature) -> Claim:
+def submit_claim(claim: Claim, *, user: User, signature: Signature) -> Claim:
     """The approver signs: a first submission, or a resubmission after a return."""
-    action = (
-        ClaimAction.RESUBMIT
-        if claim.status == Claim.Status.RETURNED_TO_CUSTOMER
-        else ClaimAction.SIGN
+    return lifecycle.submit(
+        claim, user=user, signed_name=signature.name, attested=signature.attested
     )
-    sign = lifecycle.resubmit if action == ClaimAction.RESUBMIT else lifecycle.sign_and_submit
-    return sign(claim, user=user, signed_name=signature.name, attested=signature.attested)
 
 
 def save_claim(
     *,
-    user: Any,
+    user: User,
     partner: Partner,
     program: Program,
     data: ClaimInput,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -20,7 +21,7 @@ from claims_portal.models import AuditEntry
 SYSTEM_LABEL = "Claims portal (automatic)"
 
 
-def actor_label(user: Any) -> str:
+def actor_label(user: User | None) -> str:
     if user is None:
         return SYSTEM_LABEL
     return user.email or user.get_username()
@@ -52,7 +53,7 @@ def _serialise(content_type: ContentType, object_id: str) -> None:
 
 
 def log_action(
-    obj: models.Model, action: str, *, user: Any = None, data: dict[str, Any] | None = None
+    obj: models.Model, action: str, *, user: User | None = None, data: dict[str, Any] | None = None
 ) -> AuditEntry:
     """Append `action` to the object's audited history."""
     content_type = ContentType.objects.get_for_model(obj, for_concrete_model=False)

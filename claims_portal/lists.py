@@ -17,7 +17,8 @@ import django_filters
 from django import forms
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -35,7 +36,9 @@ def _keep(queryset: QuerySet, name: str, value: Any) -> QuerySet:
 class SortFilter(django_filters.ChoiceFilter):
     """`?sort=<name>` for named orderings; the first one is the default."""
 
-    def __init__(self, orderings: dict[str, tuple[str | Promise, Sequence[str]]], **kwargs):
+    def __init__(
+        self, orderings: dict[str, tuple[str | Promise, Sequence[str]]], **kwargs: Any
+    ) -> None:
         self.orderings = orderings
         kwargs.setdefault("label", _("Sort"))
         super().__init__(
@@ -134,7 +137,7 @@ def list_response(
     filename: str,
     context: dict[str, Any] | None = None,
     per_page: int = PER_PAGE,
-) -> HttpResponse:
+) -> HttpResponseBase:
     """The page of a filtered list, or with `?export=csv` all of its rows as CSV."""
     if filterset.wants_csv and filterset.is_valid():
         return csv_response(filterset.qs, columns, filename)

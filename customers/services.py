@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,7 +13,7 @@ from customers.models import Association, Customer, CustomerMembership
 
 
 def register_customer(
-    *, user: Any, name: str, tenant_id: str, segment: str, seats: int
+    *, user: User, name: str, tenant_id: str, segment: str, seats: int
 ) -> Customer:
     """Create the customer organisation; the person naming it becomes its approver."""
     with transaction.atomic():

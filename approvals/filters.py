@@ -28,6 +28,7 @@ class ReviewTaskFilterSet(PortalFilterSet):
         label=_("Program"),
         field_name="claim__program",
         queryset=Program.objects.order_by("-start_date", "name"),
+        empty_label=_("All programs"),
     )
     q = django_filters.CharFilter(
         label=_("Search"),

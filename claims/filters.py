@@ -38,10 +38,13 @@ class ClaimFilterSet(PortalFilterSet):
         label=_("Status"), choices=Claim.Status.choices, empty_label=_("All statuses")
     )
     program = django_filters.ModelChoiceFilter(
-        label=_("Program"), queryset=Program.objects.order_by("-start_date", "name")
+        label=_("Program"),
+        queryset=Program.objects.order_by("-start_date", "name"),
+        empty_label=_("All programs"),
     )
     workload = django_filters.ModelChoiceFilter(
         label=_("Service"),
+        empty_label=_("All services"),
         queryset=Workload.objects.order_by("name"),
         method="filter_workload",
     )

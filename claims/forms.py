@@ -15,21 +15,47 @@ from partners.models import Partner, Workload
 MAX_SEATS = 10_000_000
 
 
+def normalise_partner_code(value: str) -> str:
+    """A partner code as stored: capitals, without the spaces or dashes people type."""
+    return "".join(ch for ch in value if not ch.isspace() and ch != "-").upper()
+
+
 class PartnerCodeForm(forms.Form):
     code = forms.CharField(
         label=_("Partner code"),
-        max_length=12,
+        # Room for the spaces and dashes people add when they copy a code.
+        max_length=40,
         help_text=_("The short code your partner gave you, for example CONTOSO1."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.partner: Partner | None = None
+        # Whether a partner was looked up and not found: what the rate limit counts.
+        self.lookup_failed = False
+
     def clean_code(self) -> str:
-        code = self.cleaned_data["code"].strip().upper()
-        partner = Partner.objects.filter(code=code, is_active=True).first()
+        code = normalise_partner_code(self.cleaned_data["code"])
+        if not code:
+            raise forms.ValidationError(_("Enter the code your partner gave you."))
+        partner = Partner.objects.filter(code=code).first()
         if partner is None:
+            self.lookup_failed = True
             raise forms.ValidationError(
                 _("No partner has the code %(code)s. Check the code your partner gave you."),
+                code="unknown",
                 params={"code": code},
+            )
+        if not partner.is_active:
+            self.lookup_failed = True
+            raise forms.ValidationError(
+                _(
+                    "%(name)s is not taking claims at the moment. Ask them for an up-to-date "
+                    "code, or contact the partner program."
+                ),
+                code="suspended",
+                params={"name": partner.name},
             )
         self.partner = partner
         return code

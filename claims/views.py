@@ -13,15 +13,17 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
+from django.views.decorators.http import require_http_methods
 
 from claims import lifecycle, selectors, services
 from claims.forms import (
@@ -30,11 +32,13 @@ from claims.forms import (
     PartnerCodeForm,
     SignForm,
     WithdrawForm,
+    normalise_partner_code,
 )
 from claims.lifecycle import ClaimError
 from claims.models import Claim, ClaimAction
 from claims_portal.access import customer_required
 from claims_portal.lists import Column, list_response
+from claims_portal.ratelimit import Limit, client_address
 from claims_portal.roles import Roles
 from partners.models import Partner
 from partners.selectors import current_program
@@ -131,11 +135,42 @@ class ClaimActionView(ClaimPage):
 # --- Starting and editing a claim --------------------------------------------------------
 
 
+# A visitor may try this many codes (or unknown partner addresses) per window; enough for
+# typing mistakes, far too few to walk through the codes.
+PARTNER_CODE_LIMIT = Limit("partner-code", attempts=10, window=15 * 60)
+
+
+def _too_many_codes(request: HttpRequest) -> HttpResponse:
+    typed = str(request.POST.get("code", ""))[:40]
+    form = PartnerCodeForm(initial={"code": typed})
+    return render(request, "partner_code.html", {"form": form, "limited": True}, status=429)
+
+
+@require_http_methods(["GET", "POST"])
 def partner_code(request: HttpRequest) -> HttpResponse:
     form = PartnerCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        return redirect("claim_start", form.partner.slug)
-    return render(request, "partner_code.html", {"form": form})
+    status = 200
+    if request.method == "POST":
+        client = client_address(request)
+        if PARTNER_CODE_LIMIT.exceeded(client):
+            return _too_many_codes(request)
+        if form.is_valid():
+            assert form.partner is not None
+            return redirect("claim_start", form.partner.slug)
+        if form.lookup_failed:
+            PARTNER_CODE_LIMIT.hit(client)
+        status = 400
+    return render(request, "partner_code.html", {"form": form}, status=status)
+
+
+def _find_partner(typed: str) -> Partner | None:
+    """The partner at /c/<typed>/: by its slug, forgiving case and spaces, or by its code."""
+    slug = "".join(typed.split()).lower()
+    partner = Partner.objects.filter(slug=slug).first()
+    if partner is None:
+        code = normalise_partner_code(typed)
+        partner = Partner.objects.filter(code=code).first() if code else None
+    return partner
 
 
 def _claim_form_page(
@@ -216,16 +251,36 @@ def _success_message(claim: Claim, intent: services.Intent) -> str:
     return _("Claim %s was saved as a draft.") % claim.reference
 
 
-@login_required
+@require_http_methods(["GET", "POST"])
 def claim_start(request: HttpRequest, slug: str) -> HttpResponse:
-    partner = get_object_or_404(Partner, slug=slug, is_active=True)
+    client = client_address(request)
+    if PARTNER_CODE_LIMIT.exceeded(client):
+        return _too_many_codes(request)
+    partner = _find_partner(slug)
+    if partner is None:
+        PARTNER_CODE_LIMIT.hit(client)
+        return render(request, "claims/partner_unavailable.html", {"typed": slug[:60]}, status=404)
+    if partner.slug != slug:
+        query = request.META.get("QUERY_STRING", "")
+        target = reverse("claim_start", args=[partner.slug])
+        return redirect(f"{target}?{query}" if query else target)
+    if not partner.is_active:
+        return render(request, "claims/partner_unavailable.html", {"partner": partner}, status=404)
+    program = current_program(partner)
+    if program is None:
+        return render(request, "claims/no_program.html", {"partner": partner}, status=404)
+    if not request.user.is_authenticated:
+        if request.method == "POST":
+            # The session ended while the form was open; the browser kept what was typed
+            # (static/js/claim_form.js) and offers it back once the person is signed in.
+            return redirect_to_login(request.get_full_path())
+        return render(
+            request, "claims/partner_landing.html", {"partner": partner, "program": program}
+        )
     roles: Roles = request.roles  # type: ignore[attr-defined]
     if not roles.is_customer and (roles.is_partner or roles.is_claims_team):
         # Staff of a partner or the vendor never claim on a customer's behalf.
         raise PermissionDenied
-    program = current_program(partner)
-    if program is None:
-        return render(request, "claims/no_program.html", {"partner": partner}, status=404)
     return _claim_form_page(request, partner=partner, program=program, claim=None)
 
 

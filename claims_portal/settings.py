@@ -160,6 +160,8 @@ else:
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="Claims Portal <claims@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = env_str("SITE_URL", default="http://127.0.0.1:8000")
+# Who runs the partner programs, as customers know it ("Deployment FY26 is a program of …").
+VENDOR_NAME = env_str("VENDOR_NAME", default="the software vendor")
 # Links in allauth's emails use the scheme the portal is really served on.
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https://") else "http"
 
@@ -194,6 +196,23 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A lost message is recovered by the sweep once it is this old.
 SWEEP_AFTER = timedelta(minutes=env_int("SWEEP_AFTER_MINUTES", 5))
+
+# --- Cache (rate limits and throttles) --------------------------------------
+# Counters that must hold across every server process (the partner-code limit, sign-in
+# throttles) live in Redis when it is configured; the embedded default keeps them in memory.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # The broker shares this Redis database: keep the cache's keys apart from its.
+            "KEY_PREFIX": "cache",
+            # A Redis that does not answer fails a request in seconds, not minutes.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Security (production, DEBUG off) ----------------------------------------
 SESSION_COOKIE_HTTPONLY = True

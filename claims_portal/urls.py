@@ -29,7 +29,7 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     # Customers
     path("c/", claim_views.partner_code, name="partner_code"),
-    path("c/<slug:slug>/", claim_views.claim_start, name="claim_start"),
+    path("c/<str:slug>/", claim_views.claim_start, name="claim_start"),
     path("claims/", claim_views.customer_claims, name="customer_claims"),
     path(
         "claims/<ref:reference>/",

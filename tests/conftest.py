@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import copy
 import datetime
 import os
 import shutil
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -73,6 +75,15 @@ def _eager_tasks(request, settings):
     celery_app.conf.task_eager_propagates = eager
     yield
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = old
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """Each test counts in its own cache keys (Redis when REDIS_URL is set): rate limits
+    and throttles start at zero, and no test flushes a database the broker shares."""
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches
 
 
 @pytest.fixture

@@ -46,47 +46,19 @@ def _start_url(world):
     return reverse("claim_start", args=[world.partner.slug])
 
 
-# --- partner code -------------------------------------------------------------
-
-
-def test_it_sends_a_known_code_to_the_partner_page(client, world):
-    response = client.post(reverse("partner_code"), {"code": " contoso1 "})
-    assert response.status_code == 302
-    assert response["Location"] == _start_url(world)
-
-
-@pytest.mark.parametrize(
-    ("code", "message"),
-    [
-        ("", "This field is required"),
-        ("NOPE999", "No partner has the code NOPE999"),
-        ("X" * 40, "at most 12 characters"),
-    ],
-)
-def test_it_explains_a_bad_code_and_keeps_it(client, world, code, message):
-    response = client.post(reverse("partner_code"), {"code": code})
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert message in body
-    if code:
-        assert f'value="{code}"' in body
-
-
-def test_it_refuses_the_code_of_a_suspended_partner(client, world):
-    world.partner.is_active = False
-    world.partner.save()
-    response = client.post(reverse("partner_code"), {"code": "CONTOSO1"})
-    assert "No partner has the code CONTOSO1" in response.content.decode()
-
-
 # --- starting a claim ---------------------------------------------------------
 
 
 def test_it_asks_an_anonymous_visitor_to_sign_in_first(client, world):
     response = client.get(_start_url(world))
+    assert response.status_code == 200
+    assert "Sign in to continue" in response.content.decode()
+    # A form posted after the session ended goes to sign-in and comes back to the form.
+    response = client.post(_start_url(world), _claim_data(world))
     assert response.status_code == 302
     assert reverse("account_login") in response["Location"]
     assert "next=" in response["Location"]
+    assert Claim.objects.count() == 0
 
 
 def test_it_shows_the_program_workloads(client, world):

@@ -9,6 +9,7 @@ import datetime
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -155,3 +156,12 @@ def duration(value: datetime.timedelta | None) -> str:
         return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
     days = hours // 24
     return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+
+
+@register.simple_tag
+def program_sentence(program: Any, partner: Any) -> str:
+    """Whose program this is and who delivers it, in one plain sentence for the customer."""
+    return _(
+        "%(program)s is a partner program of %(vendor)s. %(partner)s delivers its services to "
+        "your organisation and, once you name it here, is credited as your partner of record."
+    ) % {"program": program.name, "vendor": settings.VENDOR_NAME, "partner": partner.name}

@@ -26,8 +26,10 @@ def test_it_walks_the_claim_path_in_a_browser(new_page, check_page, world):
     customer.fill("input[name=code]", "contoso1")
     customer.locator("form[action='/c/'] button[type=submit]").click()
     customer.wait_for_load_state()
-    # Not signed in yet: the portal asks to sign in, with a way to sign up.
-    assert "/accounts/login/" in customer.url
+    # Not signed in yet: the partner's page (both logos, whose program it is) asks to sign
+    # in, with a way to sign up.
+    assert customer.url.endswith("/c/contoso/")
+    assert "Sign in to continue" in customer.content()
     check_page(customer, "sign-in-required")
     customer.goto("/accounts/signup/?next=/c/contoso/")
     customer.fill("input[name=email]", "nora@northwind.example")

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims.models import OPEN_STATES, Claim, ClaimLine
 from customers.models import Association, ChangeRequest
-from partners.models import SowCatalogItem
+from partners.models import ProgramRules, SowCatalogItem
 
 
 class ReasonCode(models.TextChoices):
@@ -64,17 +64,27 @@ class ClaimFacts:
     open_claims: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
     disputed: set[int] = field(default_factory=set)
     decided_claims: int = 0
+    # The program rules the claim was created under (a later change applies to new claims).
+    rules: ProgramRules | None = None
+    # Workloads in the partner's catalog for the program while it awaits (re-)approval.
+    awaiting_approval: set[int] = field(default_factory=set)
+
+    @property
+    def program_rules(self) -> ProgramRules:
+        return self.rules if self.rules is not None else self.claim.rules
 
     @classmethod
     def gather(cls, claim: Claim) -> ClaimFacts:
         # The catalog's dates are local calendar days, like every other date in the portal.
         on = timezone.localdate(claim.submitted_at) if claim.submitted_at else timezone.localdate()
-        catalog = {
-            item.workload_id: item
-            for item in SowCatalogItem.objects.filter(
+        items = list(
+            SowCatalogItem.objects.filter(
                 catalog__partner_id=claim.partner_id, catalog__program_id=claim.program_id
-            )
-        }
+            ).select_related("catalog")
+        )
+        # Only an approved catalog counts; an edit withdraws the approval until given again.
+        catalog = {item.workload_id: item for item in items if item.catalog.is_approved}
+        awaiting_approval = {item.workload_id for item in items if not item.catalog.is_approved}
         associations = {
             a.workload_id: a
             for a in Association.objects.filter(customer_id=claim.customer_id, ended_on=None)
@@ -96,7 +106,7 @@ class ClaimFacts:
             ).values_list("workload_id", flat=True)
         )
         decided = 0
-        if claim.program.claim_limit_per_partner is not None:
+        if claim.rules.claim_limit_per_partner is not None:
             decided = (
                 Claim.objects.filter(
                     partner_id=claim.partner_id,
@@ -106,7 +116,17 @@ class ClaimFacts:
                 .exclude(pk=claim.pk)
                 .count()
             )
-        return cls(claim, on, catalog, associations, open_claims, disputed, decided)
+        return cls(
+            claim,
+            on,
+            catalog,
+            associations,
+            open_claims,
+            disputed,
+            decided,
+            rules=claim.rules,
+            awaiting_approval=awaiting_approval,
+        )
 
 
 Rule = Callable[[ClaimFacts, ClaimLine], RuleResult]
@@ -121,6 +141,12 @@ def partner_inactive(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
 
 def not_in_catalog(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
     item = facts.catalog.get(line.workload_id)
+    if item is None and line.workload_id in facts.awaiting_approval:
+        return RuleResult(
+            ReasonCode.NOT_IN_CATALOG,
+            False,
+            "The partner's SOW catalog for this program awaits approval.",
+        )
     if item is None:
         return RuleResult(
             ReasonCode.NOT_IN_CATALOG,
@@ -187,7 +213,7 @@ def duplicate(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
 
 
 def claim_limit(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
-    limit = facts.claim.program.claim_limit_per_partner
+    limit = facts.program_rules.claim_limit_per_partner
     if limit is not None and facts.decided_claims >= limit:
         return RuleResult(
             ReasonCode.CLAIM_LIMIT,
@@ -201,7 +227,7 @@ def public_sector(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
     claim = facts.claim
     if not claim.customer.is_public_sector:
         return RuleResult(ReasonCode.PUBLIC_SECTOR, True)
-    if claim.program.public_sector_requires_authorisation and not (
+    if facts.program_rules.public_sector_requires_authorisation and not (
         claim.partner.public_sector_authorised
     ):
         return RuleResult(
@@ -224,7 +250,7 @@ def public_sector(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
 
 
 def below_minimum(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
-    minimum = facts.claim.program.min_seats
+    minimum = facts.program_rules.min_seats
     seats = facts.claim.customer.seats
     if seats < minimum:
         return RuleResult(

@@ -264,7 +264,8 @@ def _due(claim: Claim, status: str) -> datetime.datetime | None:
     field = _DEADLINE_DAYS.get(status)
     if field is None:
         return None
-    return add_business_days(timezone.now(), getattr(claim.program, field))
+    # The SLA days the claim was created under, not the program's current ones.
+    return add_business_days(timezone.now(), getattr(claim.rules, field))
 
 
 def _move(
@@ -393,6 +394,8 @@ def create_claim(
             customer=customer,
             partner=partner,
             program=program,
+            # Read afresh: the rules as they are at this moment, not as a page loaded them.
+            program_rules=Program.objects.get(pk=program.pk).rules.as_snapshot(),
             created_by=user,
             survey_contact_mode=data.survey_contact_mode,
             survey_contact_name=data.survey_contact_name,

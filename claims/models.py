@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from claims_portal.models import AppendOnlyQuerySet
+from partners.models import ProgramRules
 
 
 class ClaimAction(models.TextChoices):
@@ -86,6 +87,9 @@ class Claim(models.Model):
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    # The program's rules when the claim was created (partners.models.ProgramRules): a
+    # later change in admin applies to new claims only.
+    program_rules = models.JSONField(_("program rules"), default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -103,6 +107,11 @@ class Claim(models.Model):
     @property
     def is_decided(self) -> bool:
         return self.status in DECIDED_STATES
+
+    @property
+    def rules(self) -> ProgramRules:
+        """The program rules this claim is checked and timed by."""
+        return ProgramRules.from_snapshot(self.program_rules, self.program)
 
 
 DECIDED_STATES = frozenset(

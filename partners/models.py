@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -12,6 +14,35 @@ from django.utils.translation import gettext_lazy as _
 partner_code_validator = RegexValidator(
     r"^[A-Z0-9]{4,12}$", _("A partner code is 4 to 12 capital letters or digits.")
 )
+
+
+@dataclass(frozen=True)
+class ProgramRules:
+    """The rules of a program a claim was created under (a claim keeps its own copy).
+
+    An administrator may change a program's rules at any time; a claim already started is
+    checked and timed by the rules it was created under, so its outcome does not move
+    under the parties' feet. A rule the snapshot lacks (added after the claim was created)
+    is read from the program as it is now.
+    """
+
+    min_seats: int
+    claim_limit_per_partner: int | None
+    public_sector_requires_authorisation: bool
+    partner_confirm_days: int
+    review_days: int
+    correction_days: int
+
+    @classmethod
+    def of(cls, program: Program) -> ProgramRules:
+        return cls(**{f.name: getattr(program, f.name) for f in fields(cls)})
+
+    @classmethod
+    def from_snapshot(cls, snapshot: dict[str, Any], program: Program) -> ProgramRules:
+        return cls(**{f.name: snapshot.get(f.name, getattr(program, f.name)) for f in fields(cls)})
+
+    def as_snapshot(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class Program(models.Model):
@@ -60,6 +91,10 @@ class Program(models.Model):
 
     def is_current(self, on: datetime.date) -> bool:
         return self.start_date <= on <= self.end_date
+
+    @property
+    def rules(self) -> ProgramRules:
+        return ProgramRules.of(self)
 
 
 class Workload(models.Model):
@@ -128,8 +163,31 @@ class SowCatalog(models.Model):
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="catalogs")
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="catalogs")
-    approved_on = models.DateField(_("approved on"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Passive approval reads a catalog only once it is approved; every edit withdraws the
+    # approval (partners.services.catalog_edited), so what was approved is what counts.
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    # Counts edits, so an approval given on a page is refused when the catalog changed since.
+    revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
+    copied_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="copies",
+        verbose_name=_("copied from"),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("SOW catalog")
@@ -144,6 +202,10 @@ class SowCatalog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner} · {self.program}"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
 
 
 class SowCatalogItem(models.Model):

@@ -82,10 +82,14 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     verified_domains = factory.LazyAttribute(lambda o: o.tenant_id)
 
 
-def catalog(partner: Partner, program: Program, workloads) -> SowCatalog:
+def catalog(partner: Partner, program: Program, workloads, *, approved: bool = True) -> SowCatalog:
+    """The partner's catalog for the program with these workloads, approved unless told."""
     cat, _ = SowCatalog.objects.get_or_create(partner=partner, program=program)
     for workload in workloads:
         SowCatalogItem.objects.get_or_create(catalog=cat, workload=workload)
+    if approved and not cat.is_approved:
+        cat.approved_at = timezone.now()
+        cat.save(update_fields=["approved_at"])
     return cat
 
 

@@ -98,12 +98,29 @@ class Command(BaseCommand):
             )
             partners[slug] = partner
             catalog, _ = SowCatalog.objects.get_or_create(
-                partner=partner, program=program, defaults={"approved_on": start}
+                partner=partner, program=program, defaults={"approved_at": timezone.now()}
             )
             for workload_code in catalog_codes:
                 SowCatalogItem.objects.get_or_create(
                     catalog=catalog, workload=workloads[workload_code]
                 )
+
+        # A short push beside the annual program: Contoso's claim URL then asks which.
+        rooms_start = today.replace(day=1)
+        rooms, _ = Program.objects.update_or_create(
+            slug="teams-rooms",
+            defaults={
+                "name": "Teams Rooms push",
+                "start_date": rooms_start,
+                "end_date": rooms_start + datetime.timedelta(days=90),
+                "min_seats": 50,
+            },
+        )
+        rooms.workloads.set([workloads["teams"]])
+        rooms_catalog, _ = SowCatalog.objects.get_or_create(
+            partner=partners["contoso"], program=rooms, defaults={"approved_at": timezone.now()}
+        )
+        SowCatalogItem.objects.get_or_create(catalog=rooms_catalog, workload=workloads["teams"])
 
         customer, _ = Customer.objects.get_or_create(
             tenant_id="woodgrove.onmicrosoft.com",

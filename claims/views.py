@@ -41,7 +41,7 @@ from claims_portal.lists import Column, list_response
 from claims_portal.ratelimit import Limit, client_address
 from claims_portal.roles import Roles
 from partners.models import Partner
-from partners.selectors import current_program
+from partners.selectors import current_programs
 
 # --- Shared base for every audience -----------------------------------------------------
 
@@ -253,6 +253,17 @@ def _success_message(claim: Claim, intent: services.Intent) -> str:
 
 @require_http_methods(["GET", "POST"])
 def claim_start(request: HttpRequest, slug: str) -> HttpResponse:
+    """The partner's claim URL: the claim form, or which program when several are current."""
+    return _claim_entry(request, slug, None)
+
+
+@require_http_methods(["GET", "POST"])
+def claim_start_in_program(request: HttpRequest, slug: str, program_slug: str) -> HttpResponse:
+    """A claim in one named program (a short program beside the annual one)."""
+    return _claim_entry(request, slug, program_slug)
+
+
+def _claim_entry(request: HttpRequest, slug: str, program_slug: str | None) -> HttpResponse:
     client = client_address(request)
     if PARTNER_CODE_LIMIT.exceeded(client):
         return _too_many_codes(request)
@@ -262,13 +273,37 @@ def claim_start(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "claims/partner_unavailable.html", {"typed": slug[:60]}, status=404)
     if partner.slug != slug:
         query = request.META.get("QUERY_STRING", "")
-        target = reverse("claim_start", args=[partner.slug])
+        if program_slug is None:
+            target = reverse("claim_start", args=[partner.slug])
+        else:
+            target = reverse("claim_start_in_program", args=[partner.slug, program_slug])
         return redirect(f"{target}?{query}" if query else target)
     if not partner.is_active:
         return render(request, "claims/partner_unavailable.html", {"partner": partner}, status=404)
-    program = current_program(partner)
-    if program is None:
+    roles: Roles = request.roles  # type: ignore[attr-defined]
+    if request.user.is_authenticated and (
+        not roles.is_customer and (roles.is_partner or roles.is_claims_team)
+    ):
+        # Staff of a partner or the vendor never claim on a customer's behalf.
+        raise PermissionDenied
+    programs = current_programs(partner)
+    if program_slug is not None:
+        program = next((p for p in programs if p.slug == program_slug), None)
+        if program is None:
+            return render(
+                request,
+                "claims/no_program.html",
+                {"partner": partner, "program_slug": program_slug},
+                status=404,
+            )
+    elif not programs:
         return render(request, "claims/no_program.html", {"partner": partner}, status=404)
+    elif len(programs) > 1:
+        return render(
+            request, "claims/choose_program.html", {"partner": partner, "programs": programs}
+        )
+    else:
+        program = programs[0]
     if not request.user.is_authenticated:
         if request.method == "POST":
             # The session ended while the form was open; the browser kept what was typed
@@ -277,10 +312,6 @@ def claim_start(request: HttpRequest, slug: str) -> HttpResponse:
         return render(
             request, "claims/partner_landing.html", {"partner": partner, "program": program}
         )
-    roles: Roles = request.roles  # type: ignore[attr-defined]
-    if not roles.is_customer and (roles.is_partner or roles.is_claims_team):
-        # Staff of a partner or the vendor never claim on a customer's behalf.
-        raise PermissionDenied
     return _claim_form_page(request, partner=partner, program=program, claim=None)
 
 

@@ -30,6 +30,11 @@ urlpatterns = [
     # Customers
     path("c/", claim_views.partner_code, name="partner_code"),
     path("c/<str:slug>/", claim_views.claim_start, name="claim_start"),
+    path(
+        "c/<str:slug>/<slug:program_slug>/",
+        claim_views.claim_start_in_program,
+        name="claim_start_in_program",
+    ),
     path("claims/", claim_views.customer_claims, name="customer_claims"),
     path(
         "claims/<ref:reference>/",

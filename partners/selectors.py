@@ -5,13 +5,27 @@ from django.utils import timezone
 from partners.models import Partner, Program
 
 
-def current_program(partner: Partner) -> Program | None:
-    """The program the partner takes claims in today: the newest one it has a catalog for."""
+def current_programs(partner: Partner) -> list[Program]:
+    """The programs the partner takes claims in today: current ones it has a catalog for.
+
+    A partner may run a short program (a "Teams Rooms" push) beside the annual one; the
+    newest first, the annual program breaking ties by name.
+    """
     today = timezone.localdate()
-    return (
+    return list(
         Program.objects.filter(
             catalogs__partner=partner, start_date__lte=today, end_date__gte=today
-        )
-        .order_by("-start_date")
-        .first()
+        ).order_by("-start_date", "name")
     )
+
+
+def current_program(partner: Partner, slug: str | None = None) -> Program | None:
+    """The one program a claim starts in: the named one, or the only current one.
+
+    None when the partner takes no claims in the named program today, or when it has
+    no current program, or several and none was named (the customer must choose).
+    """
+    programs = current_programs(partner)
+    if slug is not None:
+        return next((p for p in programs if p.slug == slug), None)
+    return programs[0] if len(programs) == 1 else None

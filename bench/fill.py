@@ -59,10 +59,10 @@ WORKLOADS = [
 STATUS_SHAPE = {
     "draft": (0.02, 90, 2),
     "awaiting_customer_approval": (0.01, 60, 2),
-    "awaiting_partner": (0.06, 60, 2),
+    "awaiting_partner": (0.06, 30, 2),
     "returned_to_customer": (0.02, 90, 2),
     "evaluating": (0.001, 0.003, 1),
-    "in_review": (0.20, 120, 2),
+    "in_review": (0.20, 60, 3),
     "approved": (0.52, None, 1),
     "partially_approved": (0.06, None, 1),
     "rejected": (0.059, None, 1),

@@ -383,24 +383,28 @@ def measure(server: Server, page: Page, path: str, cookie: str, args) -> Figures
             f" to {first.headers.get('location')}" if "location" in first.headers else ""
         )
         return figures
-    if page.csv and not first.headers.get("content-type", "").startswith("text/csv"):
+    is_csv = first.headers.get("content-type", "").startswith("text/csv")
+    if page.csv and not is_csv:
         figures.note = f"not CSV ({first.headers.get('content-type')}): no export yet?"
         return figures
+    # A streamed response runs its queries after the headers went: figures from the report.
+    streamed = "x-bench-streaming" in first.headers
     for _ in range(args.warmup - 1):
         get(server, path, cookie)
         get(server, TRIVIAL, cookie)
-    for _ in range(args.csv_requests if page.csv else args.requests):
-        if page.csv:
-            name = f"csv-{uuid.uuid4().hex}"
+    for _ in range(args.csv_requests if page.csv or streamed else args.requests):
+        if streamed:
+            name = f"stream-{uuid.uuid4().hex}"
             response = get(server, path, cookie, {"X-Bench-Report": name})
             report = read_report(name)
             app_ms, db_ms, queries = report["app_ms"], report["db_ms"], report["queries"]
-            figures.rows = max(0, response.body.count(b"\n") - 1)
         else:
             response = get(server, path, cookie)
             timing = server_timing(response)
             app_ms, db_ms = timing["app"], timing["db"]
             queries = int(response.headers["x-bench-queries"])
+        if is_csv:
+            figures.rows = max(0, response.body.count(b"\n") - 1)
         figures.app_ms.append(app_ms)
         figures.db_ms.append(db_ms)
         figures.client_ms.append(response.client_ms)
@@ -460,9 +464,12 @@ def explain(server: Server, page: Page, path: str, cookie: str, args) -> dict:
     slug = re.sub(r"[^A-Za-z0-9]+", "-", label_of(page)).strip("-")
     folder = OUT / "explain"
     folder.mkdir(parents=True, exist_ok=True)
-    lines_out = [f"# {label_of(page)}: {path}", f"# {len(statements)} statements", ""]
+    lines_out = [f"# {label_of(page)}: {path}", f"# {len(statements)} statements:"]
+    lines_out += [f"#   {s['ms']:8.1f} ms  {_short(s['sql'])}" for s in statements] + [""]
     print(f"\n== {label_of(page)}: {len(statements)} statements", end="")
     print(f", {len(repeated)} repeated" if repeated else "")
+    for statement in statements:
+        print(f"   {statement['ms']:>8.1f} ms  {_short(statement['sql'])}")
     for sql, ms in sorted(repeated.items(), key=lambda item: -sum(item[1])):
         print(f"   repeated x{len(ms)} ({sum(ms):.1f} ms): {sql[:140]}")
     plans = []
@@ -481,6 +488,15 @@ def explain(server: Server, page: Page, path: str, cookie: str, args) -> dict:
         lines_out += [f"-- {statement['ms']:.1f} ms", statement["sql"], "", *plan, ""]
     (folder / f"{slug}.txt").write_text("\n".join(lines_out))
     return {"label": label_of(page), "statements": len(statements), "plans": plans}
+
+
+def _short(sql: str) -> str:
+    """The statement with its column list elided, cut to one line."""
+    text = " ".join(sql.split())
+    columns = re.match(r"SELECT (.*?) FROM ", text)
+    if columns and len(columns[1]) > 40:
+        text = "SELECT … " + text[columns.end(1) + 1 :]
+    return text if len(text) <= 150 else text[:147] + "..."
 
 
 # --- Main ---------------------------------------------------------------------------------------

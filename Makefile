@@ -33,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/djlint $(wildcard $(TEMPLATE_DIRS)) --lint
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/pages.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles artifacts build .pytest_cache .ruff_cache *.egg-info

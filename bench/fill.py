@@ -92,7 +92,6 @@ CHANGE_REQUEST_SHARES = {
     "withdrawn": 0.1,
 }
 REVIEWERS = 10
-PAGE_SIZE_HINT = 25
 
 
 # --- Arguments --------------------------------------------------------------------
@@ -191,22 +190,6 @@ class Table:
         return connection.ops.quote_name(field.column)
 
 
-class ManyToMany:
-    """`{t}` the through table, `{t.source}` / `{t.target}` its two key columns."""
-
-    def __init__(self, descriptor) -> None:
-        from django.db import connection
-
-        field = descriptor.field
-        quote = connection.ops.quote_name
-        self.table = quote(field.remote_field.through._meta.db_table)
-        self.source = quote(field.m2m_column_name())
-        self.target = quote(field.m2m_reverse_name())
-
-    def __str__(self) -> str:
-        return self.table
-
-
 def lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -245,7 +228,6 @@ def case(expr: str, mapping: dict[str, str], default: str = "NULL") -> str:
 class Steps:
     def __init__(self) -> None:
         self.began = time.perf_counter()
-        self.timings: list[tuple[str, float]] = []
 
     @contextmanager
     def step(self, name: str):
@@ -253,7 +235,6 @@ class Steps:
         began = time.perf_counter()
         yield
         seconds = time.perf_counter() - began
-        self.timings.append((name, seconds))
         print(f" {seconds:.1f} s", flush=True)
 
     def total(self) -> float:
@@ -266,14 +247,6 @@ def execute(sql: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return cursor.rowcount
-
-
-def scalar(sql: str):
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return cursor.fetchone()[0]
 
 
 # --- Database set-up -----------------------------------------------------------------
@@ -382,7 +355,7 @@ class Filler:
         self.now = timezone.now().replace(microsecond=0)
         self.elapsed_days = 330
         self.start = (self.now - datetime.timedelta(days=self.elapsed_days)).date()
-        self.end = self.start.replace(year=self.start.year + 1) - datetime.timedelta(days=1)
+        self.end = self.start + datetime.timedelta(days=364)
         user_model = get_user_model()
         self.models = {
             name: model(name)
@@ -409,9 +382,7 @@ class Filler:
             ]
         }
         self.models["User"] = user_model
-        t = {name.lower(): Table(m) for name, m in self.models.items()}
-        t["program_workloads"] = ManyToMany(self.models["Program"].workloads)
-        self.names = t
+        self.names = {name.lower(): Table(m) for name, m in self.models.items()}
         self.check_choices()
         C, P = args.customers, args.partners
         # User ids: customer i's approver is user i, partner p's member is user C + p.

@@ -218,15 +218,14 @@ class Server:
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn exited; see {OUT / 'gunicorn.log'}")
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 if get(self, TRIVIAL).status == 200:
                     return self
             except OSError:
                 time.sleep(0.2)
-        raise SystemExit("gunicorn did not answer within 60 s")
+        self.__exit__()
+        raise SystemExit(f"gunicorn did not come up; see {OUT / 'gunicorn.log'}")
 
     def __exit__(self, *exc) -> None:
         if self.process is not None:

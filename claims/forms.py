@@ -10,6 +10,12 @@ from claims.lifecycle import ClaimInput, LineInput
 from claims.models import Claim
 from claims.services import OrganisationInput, Signature
 from customers.models import Customer
+from customers.services import (
+    OrganisationError,
+    domains_taken,
+    normalise_tenant_id,
+    parse_domains,
+)
 from partners.models import Partner, Workload
 
 MAX_SEATS = 10_000_000
@@ -64,9 +70,20 @@ class PartnerCodeForm(forms.Form):
 class OrganisationForm(forms.ModelForm):
     """Names the customer organisation the first time someone from it signs in."""
 
+    domains = forms.CharField(
+        label=_("Email domains"),
+        max_length=2000,
+        # Left empty: the domain of the person's own address.
+        required=False,
+        help_text=_(
+            "Your organisation's email domains, separated by commas, such as contoso.com. "
+            "Colleagues with an address at these domains can join; yours must be one of them."
+        ),
+    )
+
     class Meta:
         model = Customer
-        fields = ["name", "tenant_id", "segment", "seats"]
+        fields = ["name", "tenant_id", "domains", "segment", "seats"]
         help_texts = {
             "tenant_id": _("Your tenant id (a GUID or your primary domain)."),
             "seats": _("How many licensed seats your organisation has."),
@@ -83,18 +100,40 @@ class OrganisationForm(forms.ModelForm):
             tenant_id=data["tenant_id"],
             segment=data["segment"],
             seats=data["seats"],
+            domains=tuple(data["domains"]),
         )
 
     def clean_tenant_id(self) -> str:
-        tenant_id = self.cleaned_data["tenant_id"].strip().lower()
+        try:
+            tenant_id = normalise_tenant_id(self.cleaned_data["tenant_id"])
+        except OrganisationError as exc:
+            raise forms.ValidationError(str(exc)) from exc
         if Customer.objects.filter(tenant_id__iexact=tenant_id).exists():
             raise forms.ValidationError(
                 _(
-                    "This tenant is already registered. Ask its approver to add you to the "
-                    "organisation, then open this page again."
+                    "This tenant is already registered. Ask its approver to invite you from "
+                    "its Organisation page, then open the invitation link."
                 )
             )
         return tenant_id
+
+    def clean_domains(self) -> list[str]:
+        if not self.cleaned_data["domains"].strip():
+            return []
+        try:
+            domains = parse_domains(self.cleaned_data["domains"])
+        except OrganisationError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        taken = domains_taken(domains)
+        if taken:
+            raise forms.ValidationError(
+                _(
+                    "%(domains)s already belongs to an organisation registered here. Ask your "
+                    "organisation's approver to invite you from its Organisation page."
+                ),
+                params={"domains": ", ".join(taken)},
+            )
+        return domains
 
 
 class ClaimContactForm(forms.Form):

@@ -30,7 +30,7 @@ from claims.signals import claim_transitioned
 from claims_portal.business_days import add_business_days
 from claims_portal.roles import CLAIMS_TEAM_GROUPS
 from customers.models import Customer, CustomerMembership
-from customers.services import grant_association
+from customers.services import OrganisationError, check_may_act_for, grant_association
 from partners.models import Partner, PartnerMembership, Program
 
 S = Claim.Status
@@ -237,7 +237,18 @@ def _authorise(claim: Claim, user: User | None, action: ClaimAction) -> ClaimRol
                 "verb": transition.verb,
             }
         )
-    return next(role for role in _ROLE_PRECEDENCE if role in held)
+    chosen = next(role for role in _ROLE_PRECEDENCE if role in held)
+    if chosen in CUSTOMER and user is not None:
+        _check_acts_for_customer(user, claim)
+    return chosen
+
+
+def _check_acts_for_customer(user: User, claim: Claim) -> None:
+    """Someone acts for an organisation only with a verified email at one of its domains."""
+    try:
+        check_may_act_for(user, claim.customer)
+    except OrganisationError as exc:
+        raise ClaimError(str(exc)) from exc
 
 
 # --- Locking and moving ---------------------------------------------------------------
@@ -404,6 +415,7 @@ def create_claim(
         held = roles_on_claim(user, claim) & CUSTOMER
         if not held:
             raise ClaimError(_("Only people of the customer organisation can start its claims."))
+        _check_acts_for_customer(user, claim)
         _write_lines(claim, data)
         record_event(
             claim,

@@ -14,7 +14,7 @@ from claims.lifecycle import ClaimError, ClaimInput
 from claims.models import Claim, ClaimRole
 from claims_portal.roles import Roles
 from customers.models import Customer
-from customers.services import register_customer
+from customers.services import OrganisationError, register_customer
 from partners.models import Partner, Program
 
 
@@ -38,6 +38,7 @@ class OrganisationInput:
     tenant_id: str
     segment: str
     seats: int
+    domains: tuple[str, ...] = ()
 
 
 def role_for_new_claim(roles: Roles) -> ClaimRole:
@@ -62,13 +63,17 @@ def start_claim(
     """A new draft; registers the person's organisation first when they name one."""
     with transaction.atomic():
         if organisation is not None:
-            customer = register_customer(
-                user=user,
-                name=organisation.name,
-                tenant_id=organisation.tenant_id,
-                segment=organisation.segment,
-                seats=organisation.seats,
-            )
+            try:
+                customer = register_customer(
+                    user=user,
+                    name=organisation.name,
+                    tenant_id=organisation.tenant_id,
+                    segment=organisation.segment,
+                    seats=organisation.seats,
+                    domains=organisation.domains,
+                )
+            except OrganisationError as exc:
+                raise ClaimError(str(exc), field=f"org-{exc.field}" if exc.field else None) from exc
         if customer is None:
             raise ClaimError(_("Name your organisation first."))
         return lifecycle.create_claim(

@@ -40,6 +40,7 @@ from claims_portal.access import customer_required
 from claims_portal.lists import Column, list_response
 from claims_portal.ratelimit import Limit, client_address
 from claims_portal.roles import Roles
+from customers.services import email_domain
 from partners.models import Partner
 from partners.selectors import current_programs
 
@@ -185,7 +186,10 @@ def _claim_form_page(
             intent = services.Intent(data.get("action", "save"))
         except ValueError:
             intent = services.Intent.SAVE
-    org_form = OrganisationForm(data, prefix="org") if roles.customer_membership is None else None
+    org_form = None
+    if roles.customer_membership is None:
+        own_domain = email_domain(request.user.email or "")  # type: ignore[union-attr]
+        org_form = OrganisationForm(data, prefix="org", initial={"domains": own_domain})
     form = ClaimForm(workloads, data=data, initial_claim=claim)
     sign_form = SignForm(data if intent == services.Intent.SIGN else None, prefix="sign")
     can_sign = lifecycle.may_sign_as(services.role_for_new_claim(roles))
@@ -215,6 +219,9 @@ def _claim_form_page(
             except ClaimError as exc:
                 if exc.field in sign_form.fields:
                     sign_form.add_error(exc.field, str(exc))
+                org_field = (exc.field or "").removeprefix("org-")
+                if org_form is not None and org_field in org_form.fields:
+                    org_form.add_error(org_field, str(exc))
                 messages.error(request, str(exc))
             else:
                 messages.success(request, _success_message(claim, intent))

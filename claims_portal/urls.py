@@ -7,6 +7,7 @@ from django.urls import include, path, register_converter
 from approvals import views as review_views
 from claims import views as claim_views
 from claims_portal import views
+from customers import views as customer_views
 from partners import views as partner_views
 
 
@@ -57,6 +58,22 @@ urlpatterns = [
         claim_views.CustomerWithdrawView.as_view(),
         name="customer_claim_withdraw",
     ),
+    path("organisation/", customer_views.organisation, name="organisation"),
+    path("organisation/invite/", customer_views.invite, name="organisation_invite"),
+    path(
+        "organisation/invitations/revoke/",
+        customer_views.revoke_invitation,
+        name="organisation_invitation_revoke",
+    ),
+    path(
+        "organisation/invitations/resend/",
+        customer_views.resend_invitation,
+        name="organisation_invitation_resend",
+    ),
+    path("organisation/members/role/", customer_views.change_role, name="organisation_role"),
+    path("organisation/members/remove/", customer_views.remove_member, name="organisation_remove"),
+    path("organisation/join/<str:token>/", customer_views.join, name="organisation_join"),
+    path("associations/", customer_views.associations, name="associations"),
     # Partners
     path("partner/", partner_views.dashboard, name="partner_dashboard"),
     path(

@@ -189,8 +189,12 @@ def world(db) -> World:
     rival = f.PartnerFactory(name="Fabrikam", slug="fabrikam", code="FABRIKAM")
     f.catalog(partner, program, workloads[:2])
     f.catalog(rival, program, workloads)
-    customer = f.CustomerFactory(name="Woodgrove")
-    other_customer = f.CustomerFactory(name="Tailspin")
+    customer = f.CustomerFactory(
+        name="Woodgrove", tenant_id="woodgrove.example", verified_domains="woodgrove.example"
+    )
+    other_customer = f.CustomerFactory(
+        name="Tailspin", tenant_id="tailspin.example", verified_domains="tailspin.example"
+    )
     return World(
         program=program,
         workloads=workloads,

@@ -79,7 +79,8 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Customer {n}")
     tenant_id = factory.Sequence(lambda n: f"tenant-{n}.example")
     seats = 1000
-    verified_domains = factory.LazyAttribute(lambda o: o.tenant_id)
+    # example.com: UserFactory's addresses, so a factory member may act for the customer.
+    verified_domains = factory.LazyAttribute(lambda o: f"{o.tenant_id}\nexample.com")
 
 
 def catalog(partner: Partner, program: Program, workloads, *, approved: bool = True) -> SowCatalog:

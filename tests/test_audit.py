@@ -38,9 +38,15 @@ def test_registering_an_organisation_is_audited(db):
     customer = register_customer(
         user=user, name="Northwind", tenant_id="northwind.example", segment="commercial", seats=9
     )
-    (entry,) = history(customer)
-    assert entry.action == "customers.customer.registered"
-    assert entry.data == {"tenant_id": "northwind.example", "approver": "nora@northwind.example"}
+    registered, joined = history(customer)
+    assert registered.action == "customers.customer.registered"
+    assert registered.data == {
+        "tenant_id": "northwind.example",
+        "domains": ["northwind.example"],
+        "approver": "nora@northwind.example",
+    }
+    assert joined.action == "customers.membership.joined"
+    assert joined.data["role"] == "approver"
 
 
 def _tamper(sql: str, params: list) -> None:

@@ -170,6 +170,8 @@ def _public_sector(
     """A public-sector customer; `per_service` is the line's own contact in per-service mode."""
 
     def arrange(world):
+        # Signed first: nobody may act for a customer without domains, so they go after.
+        claim = _claim(world)
         _set(
             Customer,
             world.customer,
@@ -178,7 +180,6 @@ def _public_sector(
         )
         _set(Partner, world.partner, public_sector_authorised=authorised)
         _set(Program, world.program, public_sector_requires_authorisation=requires)
-        claim = _claim(world)
         _set(Claim, claim, survey_contact_email=contact)
         if per_service is not None:
             _set(Claim, claim, survey_contact_mode=Claim.SurveyContactMode.PER_SERVICE)
@@ -189,9 +190,10 @@ def _public_sector(
 
 
 def _unauthorised_commercial(world):
+    claim = _claim(world)
     _set(Partner, world.partner, public_sector_authorised=False)
     _set(Customer, world.customer, verified_domains="")
-    return _claim(world)
+    return claim
 
 
 def _minimum(min_seats, customer_seats=1000):

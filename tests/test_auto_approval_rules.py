@@ -170,7 +170,9 @@ def _public_sector(
     """A public-sector customer; `per_service` is the line's own contact in per-service mode."""
 
     def arrange(world):
-        # Signed first: nobody may act for a customer without domains, so they go after.
+        _set(Partner, world.partner, public_sector_authorised=authorised)
+        _set(Program, world.program, public_sector_requires_authorisation=requires)
+        # The customer's domains after signing: nobody may act for a customer without them.
         claim = _claim(world)
         _set(
             Customer,
@@ -178,8 +180,6 @@ def _public_sector(
             segment=Customer.Segment.PUBLIC_SECTOR,
             verified_domains=domains,
         )
-        _set(Partner, world.partner, public_sector_authorised=authorised)
-        _set(Program, world.program, public_sector_requires_authorisation=requires)
         _set(Claim, claim, survey_contact_email=contact)
         if per_service is not None:
             _set(Claim, claim, survey_contact_mode=Claim.SurveyContactMode.PER_SERVICE)

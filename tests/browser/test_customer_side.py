@@ -55,7 +55,9 @@ def test_an_invited_colleague_joins(new_page, check_page, world):
     colleague.click("button:has-text('Join Woodgrove')")
     colleague.wait_for_load_state()
     assert "Welcome to Woodgrove" in colleague.content()
-    assert CustomerMembership.objects.get(user__email="dana@woodgrove.example").role == "contributor"
+    assert (
+        CustomerMembership.objects.get(user__email="dana@woodgrove.example").role == "contributor"
+    )
     colleague.goto("/organisation/")
     assert "Only your organisation's approvers" in colleague.content()
     check_page(colleague, "organisation-contributor")

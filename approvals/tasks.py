@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from approvals import services
+from approvals import deadlines, services
 from claims.models import Claim
 
 
@@ -33,3 +33,9 @@ def sweep_evaluations() -> dict[str, int]:
     for claim_id in stuck:
         evaluate_claim.delay(claim_id)
     return {"claims": len(stuck)}
+
+
+@shared_task(acks_late=True)
+def sweep_deadlines() -> dict[str, int]:
+    """Send the reminders and escalations that are due; each goes out once, whoever runs it."""
+    return deadlines.sweep()

@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from claims.models import Claim, Notification
+from claims_portal.roles import CLAIMS_TEAM_GROUPS
 from partners.models import PartnerMembership
 
 
@@ -15,6 +16,8 @@ def claim_url_for(user, claim: Claim) -> str:
     """The claim's page as this recipient sees it, on the portal's public address."""
     is_partner = PartnerMembership.objects.filter(user=user, partner_id=claim.partner_id).exists()
     name = "partner_claim_detail" if is_partner else "customer_claim_detail"
+    if not is_partner and user.groups.filter(name__in=CLAIMS_TEAM_GROUPS).exists():
+        name = "review_claim_detail"  # assignments, reminders and escalations in the team
     return settings.SITE_URL.rstrip("/") + reverse(name, args=[claim.reference])
 
 

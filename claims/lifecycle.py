@@ -23,11 +23,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from claims import clock
 from claims.events import record_event
 from claims.models import Claim, ClaimAction, ClaimLine, ClaimRole, Event, ReferenceCounter
 from claims.notifications import notify_parties
 from claims.signals import claim_transitioned
-from claims_portal.business_days import add_business_days
 from claims_portal.roles import CLAIMS_TEAM_GROUPS
 from customers.models import Customer, CustomerMembership
 from customers.services import OrganisationError, check_may_act_for, grant_association
@@ -114,6 +114,25 @@ TRANSITIONS: dict[ClaimAction, Transition] = {
         S.RETURNED_TO_CUSTOMER,
         gettext_lazy("returned"),
     ),
+    A.REVIEW_RETURN_PARTNER: Transition(
+        frozenset({S.IN_REVIEW}),
+        frozenset({R.CLAIMS_TEAM}),
+        S.AWAITING_PARTNER,
+        gettext_lazy("returned"),
+    ),
+    # Not moves: entries in the claim's history, allowed only in these states.
+    A.ASSIGN: Transition(
+        frozenset({S.IN_REVIEW}),
+        frozenset({R.CLAIMS_TEAM, R.SYSTEM}),
+        None,
+        gettext_lazy("assigned"),
+    ),
+    A.REMIND: Transition(
+        clock.DEADLINE_STATES, frozenset({R.SYSTEM}), None, gettext_lazy("reminded")
+    ),
+    A.ESCALATE: Transition(
+        clock.DEADLINE_STATES, frozenset({R.SYSTEM}), None, gettext_lazy("escalated")
+    ),
     A.WITHDRAW: Transition(
         frozenset(
             {
@@ -132,13 +151,6 @@ TRANSITIONS: dict[ClaimAction, Transition] = {
 
 # The most specific role first, for the record.
 _ROLE_PRECEDENCE = (R.APPROVER, R.CONTRIBUTOR, R.PARTNER, R.CLAIMS_TEAM, R.SYSTEM)
-
-# Which deadline a status starts (program field with the business days).
-_DEADLINE_DAYS: dict[str, str] = {
-    S.AWAITING_PARTNER: "partner_confirm_days",
-    S.IN_REVIEW: "review_days",
-    S.RETURNED_TO_CUSTOMER: "correction_days",
-}
 
 
 @dataclass(frozen=True)
@@ -271,14 +283,6 @@ def lock_claim(claim: Claim | int) -> Claim:
     )
 
 
-def _due(claim: Claim, status: str) -> datetime.datetime | None:
-    field = _DEADLINE_DAYS.get(status)
-    if field is None:
-        return None
-    # The SLA days the claim was created under, not the program's current ones.
-    return add_business_days(timezone.now(), getattr(claim.rules, field))
-
-
 def _move(
     claim: Claim,
     *,
@@ -292,10 +296,10 @@ def _move(
 ) -> Event:
     from_status = claim.status
     claim.status = to_status
-    claim.due_at = _due(claim, to_status)
+    clock_fields = clock.wind(claim, from_status=from_status, to_status=to_status)
     if to_status in {S.APPROVED, S.PARTIALLY_APPROVED, S.REJECTED}:
         claim.decided_at = timezone.now()
-    claim.save(update_fields=["status", "due_at", "decided_at", "updated_at", *extra_fields])
+    claim.save(update_fields=["status", "decided_at", "updated_at", *clock_fields, *extra_fields])
     event = record_event(
         claim,
         action=action,
@@ -584,6 +588,91 @@ def return_from_review(claim: Claim, *, user: User, comment: str) -> Claim:
     return claim
 
 
+def return_to_partner(claim: Claim, *, user: User, comment: str) -> Claim:
+    """The claims team sends a queued claim back to the partner (to confirm it again).
+
+    The team's clock stops while the partner (or, should the partner return it, the
+    customer) has the claim, and resumes when it is back in the queue.
+    """
+    comment = comment.strip()
+    if not comment:
+        raise ClaimError(
+            _("Say what the partner needs to do, so they know what to change."), field="comment"
+        )
+    with transaction.atomic():
+        claim = lock_claim(claim)
+        role = _authorise(claim, user, A.REVIEW_RETURN_PARTNER)
+        claim.lines.filter(status=ClaimLine.Status.IN_REVIEW).update(
+            status=ClaimLine.Status.PENDING
+        )
+        _move(
+            claim,
+            action=A.REVIEW_RETURN_PARTNER,
+            user=user,
+            role=role,
+            to_status=S.AWAITING_PARTNER,
+            comment=comment,
+        )
+    return claim
+
+
+def note_assignment(
+    claim: Claim,
+    *,
+    user: User | None,
+    assignee: User | None,
+    previous: User | None,
+    rule: str = "",
+) -> Event:
+    """Record that the claim's queue item changed hands; the caller holds `lock_claim`.
+
+    `user` None is the automatic assignment (`rule` names the rule that chose).
+    The new assignee hears of it, unless they took it themselves.
+    """
+    role = _authorise(claim, user, A.ASSIGN)
+    changes: dict[str, str] = {
+        "assignee": _person(assignee),
+        "previous": _person(previous),
+    }
+    if rule:
+        changes["rule"] = rule
+    event = record_event(
+        claim,
+        action=A.ASSIGN,
+        user=user,
+        role=role,
+        from_status=claim.status,
+        to_status=claim.status,
+        changes=changes,
+    )
+    if assignee is not None and assignee != user:
+        notify_parties(claim, event, recipients=[assignee.pk])
+    return event
+
+
+def note_deadline(
+    claim: Claim, *, action: ClaimAction, recipients: Iterable[int], changes: dict
+) -> Event:
+    """Record a reminder or an escalation (beat, as the system); the caller holds the lock."""
+    assert action in (A.REMIND, A.ESCALATE)
+    role = _authorise(claim, None, action)
+    event = record_event(
+        claim,
+        action=action,
+        user=None,
+        role=role,
+        from_status=claim.status,
+        to_status=claim.status,
+        changes=changes,
+    )
+    notify_parties(claim, event, recipients=recipients)
+    return event
+
+
+def _person(user: User | None) -> str:
+    return (user.email or user.get_username()) if user is not None else ""
+
+
 def withdraw(claim: Claim, *, user: User, comment: str = "") -> Claim:
     """The customer or the partner withdraws the claim before it is decided."""
     with transaction.atomic():
@@ -660,10 +749,19 @@ def record_evaluation(claim: Claim, *, passed: Mapping[int, bool]) -> Claim:
 
 
 def decide(
-    claim: Claim, *, user: User, line_approvals: Mapping[int, bool], comment: str = ""
+    claim: Claim,
+    *,
+    user: User,
+    line_approvals: Mapping[int, bool],
+    comment: str = "",
+    line_reasons: Mapping[int, str] | None = None,
 ) -> Claim:
-    """The claims team approves or rejects each line in review; any rejection needs a reason."""
+    """The claims team approves or rejects each line in review; any rejection needs a reason.
+
+    The reason of a rejected line is its entry in `line_reasons` or else the comment.
+    """
     comment = comment.strip()
+    line_reasons = {pk: text.strip() for pk, text in (line_reasons or {}).items() if text.strip()}
     with transaction.atomic():
         claim = lock_claim(claim)
         role = _authorise(claim, user, A.DECIDE)
@@ -674,16 +772,27 @@ def decide(
             raise ClaimError(
                 _("Decide every service in review (missing: %s).") % ", ".join(missing)
             )
-        if not comment and not all(line_approvals[line.pk] for line in pending):
+        unexplained = [
+            line
+            for line in pending
+            if not line_approvals[line.pk] and line.pk not in line_reasons and not comment
+        ]
+        if unexplained:
             raise ClaimError(_("Give the reason for rejecting, for both parties."), field="comment")
         results = {}
+        reasons = {}
         for line in pending:
             approved = bool(line_approvals[line.pk])
             line.status = ClaimLine.Status.APPROVED if approved else ClaimLine.Status.REJECTED
             line.save(update_fields=["status"])
             if approved:
                 _grant(claim, line)
+            elif line.pk in line_reasons:
+                reasons[line.workload.code] = line_reasons[line.pk]
             results[line.workload.code] = line.status
+        changes: dict = {"lines": results}
+        if reasons:
+            changes["reasons"] = reasons
         _move(
             claim,
             action=A.DECIDE,
@@ -691,6 +800,6 @@ def decide(
             role=role,
             to_status=_final_status(lines),
             comment=comment,
-            changes={"lines": results},
+            changes=changes,
         )
     return claim

@@ -23,7 +23,12 @@ class ClaimAction(models.TextChoices):
     EVALUATE = "evaluate", _("Checked automatically")
     DECIDE = "decide", _("Decided by the claims team")
     REVIEW_RETURN = "review_return", _("Returned by the claims team")
+    REVIEW_RETURN_PARTNER = "review_return_partner", _("Returned to the partner by the claims team")
     WITHDRAW = "withdraw", _("Withdrawn")
+    # Not moves of the claim, but part of its history all the same.
+    ASSIGN = "assign", _("Assigned in the claims team")
+    REMIND = "remind", _("Reminder sent")
+    ESCALATE = "escalate", _("Escalated")
 
 
 class ClaimRole(models.TextChoices):
@@ -86,10 +91,22 @@ class Claim(models.Model):
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    # The clock (claims.deadlines): the deadline of the party whose turn it is, when the
+    # reminder for it is due, whether reminder and escalation went out (each once, claimed
+    # with a conditional update), and what the other parties' stopped clocks had left.
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     # The program's rules when the claim was created (partners.models.ProgramRules): a
     # later change in admin applies to new claims only.
     program_rules = models.JSONField(_("program rules"), default=dict, blank=True, editable=False)
+    remind_at = models.DateTimeField(_("reminder due"), null=True, blank=True, editable=False)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True, editable=False)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True, editable=False)
+    partner_time_left = models.DurationField(
+        _("partner's clock, paused with"), null=True, blank=True, editable=False
+    )
+    review_time_left = models.DurationField(
+        _("claims team's clock, paused with"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -99,6 +116,17 @@ class Claim(models.Model):
             models.Index(fields=["partner", "status", "-created_at"], name="claim_partner_status"),
             models.Index(fields=["customer", "-created_at"], name="claim_customer_recent"),
             models.Index(fields=["status", "updated_at"], name="claim_status_updated"),
+            # What beat looks for: small, since a claim leaves them once handled or moved on.
+            models.Index(
+                fields=["remind_at"],
+                condition=Q(remind_at__isnull=False, reminded_at__isnull=True),
+                name="claim_reminder_due",
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=Q(due_at__isnull=False, escalated_at__isnull=True),
+                name="claim_escalation_due",
+            ),
         ]
 
     def __str__(self) -> str:

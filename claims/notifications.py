@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -35,17 +37,25 @@ def _recipient_ids(claim: Claim, event: Event) -> set[int]:
 
 
 def _subject(claim: Claim, event: Event) -> str:
+    moved = event.to_status and event.to_status != event.from_status
     return _("%(ref)s: %(what)s") % {
         "ref": claim.reference,
-        "what": event.get_to_status_display() or event.get_action_display(),
+        "what": event.get_to_status_display() if moved else event.get_action_display(),
     }
 
 
-def notify_parties(claim: Claim, event: Event) -> None:
-    """Write the notifications for an event; the emails go out after the commit."""
+def notify_parties(claim: Claim, event: Event, *, recipients: Iterable[int] | None = None) -> None:
+    """Write the notifications for an event; the emails go out after the commit.
+
+    `recipients` (user ids) replaces the claim's parties, for news meant for someone
+    else: a reminder to the party whose turn it is, an escalation to the leads.
+    """
     if event.action in _SILENT:
         return
-    user_ids = _recipient_ids(claim, event)
+    if recipients is not None:
+        user_ids = set(recipients) - {event.actor_id}
+    else:
+        user_ids = _recipient_ids(claim, event)
     if not user_ids:
         return
     subject = _subject(claim, event)

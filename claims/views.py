@@ -54,6 +54,8 @@ class ClaimPage(LoginRequiredMixin, View):
     selector: ClassVar[Callable[[Roles, str], Claim]]
     template_name: ClassVar[str]
     detail_url: ClassVar[str]
+    # Whose words the page speaks in (the clock says "your organisation" or the name).
+    audience: ClassVar[str] = "customer"
 
     claim: Claim
 
@@ -82,6 +84,7 @@ class ClaimPage(LoginRequiredMixin, View):
         allowed = lifecycle.allowed_actions(self.request.user, claim)
         context = {
             "claim": claim,
+            "audience": self.audience,
             "lines": list(claim.lines.all()),
             "events": list(claim.events.all()),
             "actions": {action.value: action in allowed for action in ClaimAction},

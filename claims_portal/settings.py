@@ -189,6 +189,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "approvals.tasks.sweep_evaluations",
         "schedule": crontab(minute="*/5"),
     },
+    "deadline-reminders-and-escalations": {
+        "task": "approvals.tasks.sweep_deadlines",
+        "schedule": crontab(minute="*/5"),
+    },
     "sweep-unsent-notifications": {
         "task": "claims.tasks.sweep_notifications",
         "schedule": crontab(minute="*/5"),

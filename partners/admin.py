@@ -32,6 +32,7 @@ from partners.admin_forms import (
 )
 from partners.models import (
     ChangePolicy,
+    ClosedDay,
     Partner,
     PartnerMembership,
     Program,
@@ -46,6 +47,12 @@ class ChangePolicyInline(admin.StackedInline):
     can_delete = False
     extra = 1
     max_num = 1
+
+
+class ClosedDayInline(admin.TabularInline):
+    model = ClosedDay
+    extra = 1
+    verbose_name_plural = "Extra closed days (beyond weekends and public holidays)"
 
 
 @admin.register(Program)
@@ -63,7 +70,7 @@ class ProgramAdmin(AuditedAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["workloads"]
-    inlines = [ChangePolicyInline]
+    inlines = [ChangePolicyInline, ClosedDayInline]
     actions = ["copy_catalogs_action"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "start_date", "end_date", "logo", "workloads"]}),
@@ -80,6 +87,19 @@ class ProgramAdmin(AuditedAdmin):
         (
             gettext_lazy("Deadlines in business days (apply to claims created after a change)"),
             {"fields": ["partner_confirm_days", "review_days", "correction_days"]},
+        ),
+        (
+            gettext_lazy("Calendar and reminders (apply to every open claim)"),
+            {
+                "fields": [
+                    ("calendar_country", "calendar_subdivision"),
+                    "reminder_days",
+                ],
+                "description": gettext_lazy(
+                    "Deadlines count business days: not weekends, not the public holidays "
+                    "of this country or region, not the extra closed days below."
+                ),
+            },
         ),
     ]
 

@@ -5,11 +5,15 @@ from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 from typing import Any
 
+import holidays
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from claims_portal.business_days import Calendar
 
 partner_code_validator = RegexValidator(
     r"^[A-Z0-9]{4,12}$", _("A partner code is 4 to 12 capital letters or digits.")
@@ -75,6 +79,27 @@ class Program(models.Model):
     correction_days = models.PositiveSmallIntegerField(
         _("customer corrects within (business days)"), default=10
     )
+    # The calendar deadlines count on (claims_portal.business_days.Calendar).
+    calendar_country = models.CharField(
+        _("public holidays of (country)"),
+        max_length=3,
+        blank=True,
+        help_text=_(
+            "ISO code such as GB, US or DE; its public holidays are closed days. "
+            "Empty: Monday to Friday, no holidays."
+        ),
+    )
+    calendar_subdivision = models.CharField(
+        _("region"),
+        max_length=10,
+        blank=True,
+        help_text=_("Optional region of the country, such as ENG, CA or BY."),
+    )
+    reminder_days = models.PositiveSmallIntegerField(
+        _("remind before a deadline (business days)"),
+        default=1,
+        help_text=_("0: no reminder, only the escalation once a deadline has passed."),
+    )
 
     class Meta:
         ordering = ["-start_date", "name"]
@@ -95,6 +120,53 @@ class Program(models.Model):
     @property
     def rules(self) -> ProgramRules:
         return ProgramRules.of(self)
+
+    def clean(self) -> None:
+        super().clean()
+        self.calendar_country = self.calendar_country.strip().upper()
+        self.calendar_subdivision = self.calendar_subdivision.strip().upper()
+        supported = holidays.list_supported_countries()
+        if self.calendar_country and self.calendar_country not in supported:
+            raise ValidationError(
+                {"calendar_country": _("The holidays calendar has no country with this code.")}
+            )
+        if self.calendar_subdivision:
+            if not self.calendar_country:
+                raise ValidationError({"calendar_subdivision": _("Pick the country first.")})
+            if self.calendar_subdivision not in supported[self.calendar_country]:
+                raise ValidationError(
+                    {
+                        "calendar_subdivision": _("%(country)s has no region %(region)s.")
+                        % {"country": self.calendar_country, "region": self.calendar_subdivision}
+                    }
+                )
+
+    def calendar(self) -> Calendar:
+        """The program's business calendar: weekend, public holidays, extra closed days."""
+        closed = self.closed_days.values_list("date", flat=True)
+        return Calendar(self.calendar_country, self.calendar_subdivision, closed)
+
+
+class ClosedDay(models.Model):
+    """A day the program's deadlines do not count, beyond weekends and public holidays."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="closed_days")
+    date = models.DateField(_("date"))
+    name = models.CharField(_("why"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("closed day")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "date"],
+                name="one_closed_day_per_program_date",
+                violation_error_message=_("This day is closed already."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}".strip()
 
 
 class Workload(models.Model):

@@ -62,6 +62,7 @@ class PartnerClaimPage(ClaimPage):
     selector = staticmethod(selectors.get_claim_for_partner)
     template_name = "partners/claim_detail.html"
     detail_url = "partner_claim_detail"
+    audience = "partner"
 
     def forms(self) -> dict[str, forms.Form]:
         return {"return_form": CommentForm(prefix="return")}

@@ -38,10 +38,20 @@ class ReviewTask(models.Model):
         blank=True,
         related_name="review_tasks",
     )
+    assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
     due_at = models.DateTimeField(_("due"))
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # How the claim left the queue (the status it went to) and who moved it.
+    outcome = models.CharField(_("outcome"), max_length=30, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["due_at"]
@@ -50,7 +60,140 @@ class ReviewTask(models.Model):
                 fields=["claim"], condition=Q(state="open"), name="one_open_task_per_claim"
             )
         ]
-        indexes = [models.Index(fields=["state", "due_at"], name="review_task_queue")]
+        # One partial index per view of the queue, in the order each view is read, so a
+        # page (and the capped count of each view) reads a few index entries, not the queue.
+        indexes = [
+            models.Index(
+                fields=["due_at", "id"], condition=Q(state="open"), name="review_task_open_due"
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(state="open"),
+                name="review_task_open_created",
+            ),
+            models.Index(
+                fields=["assignee", "due_at", "id"],
+                condition=Q(state="open"),
+                name="review_task_open_assignee",
+            ),
+            models.Index(
+                fields=["due_at", "id"],
+                condition=Q(state="open", assignee__isnull=True),
+                name="review_task_unassigned",
+            ),
+            models.Index(
+                fields=["closed_at", "id"], condition=Q(state="done"), name="review_task_closed"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Review {self.claim}"
+
+
+class ReviewerAvailability(models.Model):
+    """Whether a member of the claims team takes new work from the assignment rules."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_availability"
+    )
+    is_away = models.BooleanField(
+        _("away"), default=False, help_text=_("Away: automatic assignment skips this reviewer.")
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("reviewer availability")
+        verbose_name_plural = _("reviewer availability")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({'away' if self.is_away else 'available'})"
+
+
+class AssignmentRule(models.Model):
+    """Who gets a new queue item: the first active rule matching its program and partner.
+
+    A rule with one reviewer assigns to that reviewer; with several, it takes turns
+    among them (round robin), skipping those marked away. Empty program or partner
+    matches every claim.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveSmallIntegerField(
+        _("order"), default=0, help_text=_("Rules are tried from the lowest number.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    program = models.ForeignKey(
+        "partners.Program",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("program"),
+    )
+    partner = models.ForeignKey(
+        "partners.Partner",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("partner"),
+    )
+    reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="+", verbose_name=_("reviewers")
+    )
+    # The round robin's place: the next turn goes to the first reviewer after this one.
+    last_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("assignment rule")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RejectionReason(models.Model):
+    """A reason the claims team picks when rejecting a service (set in admin)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    label = models.CharField(_("label"), max_length=200)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "label"]
+        verbose_name = _("rejection reason")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class LineVerdict(models.Model):
+    """The claims team's decision on one service: approved, or rejected with a reason."""
+
+    line = models.ForeignKey("claims.ClaimLine", on_delete=models.CASCADE, related_name="verdicts")
+    task = models.ForeignKey(
+        ReviewTask, on_delete=models.SET_NULL, null=True, blank=True, related_name="verdicts"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    approved = models.BooleanField()
+    reason = models.ForeignKey(
+        RejectionReason, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(_("note"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.line}: {'approved' if self.approved else self.reason or self.note}"

@@ -23,4 +23,4 @@ def close_tasks_on_leaving_review(
     sender: Any, *, claim: Claim, event: Event, **kwargs: Any
 ) -> None:
     if event.from_status == Claim.Status.IN_REVIEW and event.to_status != Claim.Status.IN_REVIEW:
-        close_review_tasks(claim)
+        close_review_tasks(claim, event)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from approvals.models import Decision, ReviewTask
+from approvals import assignment
+from approvals.assignment import BulkResult
+from approvals.models import Decision, LineVerdict, RejectionReason, ReviewTask
 from approvals.rules import ClaimFacts, check_line
 from claims import lifecycle
-from claims.models import Claim
+from claims.lifecycle import ClaimError
+from claims.models import Claim, ClaimLine, Event
 
 
 def evaluate_claim(*, claim_id: int) -> Claim | None:
@@ -55,19 +61,109 @@ def evaluate_claim(*, claim_id: int) -> Claim | None:
         claim = lifecycle.record_evaluation(claim, passed=passed)
         if claim.status == Claim.Status.IN_REVIEW:
             assert claim.due_at is not None  # entering review starts the team's deadline
-            ReviewTask.objects.create(claim=claim, reasons=reasons, due_at=claim.due_at)
+            task = ReviewTask.objects.create(claim=claim, reasons=reasons, due_at=claim.due_at)
+            assignment.auto_assign(claim, task)
     return claim
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """The team's decision on one service: approve, or reject with a reason and a note."""
+
+    approved: bool
+    reason: RejectionReason | None = None
+    note: str = ""
+
+    def explained(self) -> str:
+        if self.approved or self.reason is None:
+            return self.note.strip()
+        return (
+            f"{self.reason.label}: {self.note.strip()}" if self.note.strip() else self.reason.label
+        )
+
+
 def decide_review(
-    claim: Claim, *, user: User, line_approvals: dict[int, bool], comment: str = ""
+    claim: Claim,
+    *,
+    user: User,
+    verdicts: Mapping[int, Verdict] | None = None,
+    line_approvals: Mapping[int, bool] | None = None,
+    comment: str = "",
 ) -> Claim:
-    """The claims team's decision on the lines in review."""
-    return lifecycle.decide(claim, user=user, line_approvals=line_approvals, comment=comment)
+    """The claims team's decision on the lines in review, each line with its own verdict.
+
+    A rejection gives a reason from the list (RejectionReason), or else the comment is
+    its reason. `line_approvals` (line id → approved) is the short form without reasons.
+    """
+    if verdicts is None:
+        verdicts = {pk: Verdict(approved=ok) for pk, ok in (line_approvals or {}).items()}
+    for line_id, verdict in verdicts.items():
+        if verdict.reason is not None and not verdict.reason.is_active:
+            raise ClaimError(
+                _("“%s” is no longer a reason to pick.") % verdict.reason.label,
+                field=f"reason_{line_id}",
+            )
+    with transaction.atomic():
+        task_id = (
+            ReviewTask.objects.filter(claim=claim, state=ReviewTask.State.OPEN)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        claim = lifecycle.decide(
+            claim,
+            user=user,
+            line_approvals={pk: v.approved for pk, v in verdicts.items()},
+            comment=comment,
+            line_reasons={pk: v.explained() for pk, v in verdicts.items() if not v.approved},
+        )
+        LineVerdict.objects.bulk_create(
+            LineVerdict(
+                line_id=pk,
+                task_id=task_id,
+                reviewer=user,
+                approved=v.approved,
+                reason=None if v.approved else v.reason,
+                note=v.note.strip(),
+            )
+            for pk, v in verdicts.items()
+        )
+    return claim
 
 
-def close_review_tasks(claim: Claim) -> None:
+def decide_many(
+    claims: Iterable[Claim],
+    *,
+    user: User,
+    approve: bool,
+    reason: RejectionReason | None = None,
+    note: str = "",
+) -> BulkResult:
+    """Approve (or reject, with one reason) every service in review on several claims.
+
+    Each claim is its own decision, event and transaction: one that someone else decided
+    a moment ago is reported and the others go through.
+    """
+    result = BulkResult()
+    for claim in claims:
+        pending = ClaimLine.objects.filter(claim=claim, status=ClaimLine.Status.IN_REVIEW)
+        verdicts = {
+            pk: Verdict(approved=approve, reason=reason, note=note)
+            for pk in pending.values_list("pk", flat=True)
+        }
+        try:
+            decide_review(claim, user=user, verdicts=verdicts)
+        except ClaimError as exc:
+            result.refused.append((claim.reference, str(exc)))
+        else:
+            result.done.append(claim.reference)
+    return result
+
+
+def close_review_tasks(claim: Claim, event: Event | None = None) -> None:
     """The claim left the queue (decided, returned, withdrawn): its open item is done."""
     ReviewTask.objects.filter(claim=claim, state=ReviewTask.State.OPEN).update(
-        state=ReviewTask.State.DONE, closed_at=timezone.now()
+        state=ReviewTask.State.DONE,
+        closed_at=timezone.now(),
+        outcome=event.to_status if event is not None else "",
+        closed_by=event.actor if event is not None else None,
     )

@@ -113,6 +113,34 @@ urlpatterns = [
         review_views.ReviewReturnView.as_view(),
         name="review_claim_return",
     ),
+    path(
+        "review/claims/<ref:reference>/return-to-partner/",
+        review_views.ReviewReturnPartnerView.as_view(),
+        name="review_claim_return_partner",
+    ),
+    path(
+        "review/claims/<ref:reference>/take/",
+        review_views.TakeView.as_view(),
+        name="review_claim_take",
+    ),
+    path(
+        "review/claims/<ref:reference>/release/",
+        review_views.ReleaseView.as_view(),
+        name="review_claim_release",
+    ),
+    path(
+        "review/claims/<ref:reference>/assign/",
+        review_views.AssignView.as_view(),
+        name="review_claim_assign",
+    ),
+    path(
+        "review/claims/<ref:reference>/sow/",
+        review_views.sow_document,
+        name="review_claim_sow",
+    ),
+    path("review/bulk/assign/", review_views.bulk_assign, name="review_bulk_assign"),
+    path("review/bulk/approve/", review_views.bulk_approve, name="review_bulk_approve"),
+    path("review/bulk/reject/", review_views.bulk_reject, name="review_bulk_reject"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

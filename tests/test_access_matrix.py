@@ -38,13 +38,14 @@ MATRIX = {
         "rival_partner": NOT_FOUND,
         "claims_team": FORBIDDEN,
     },
+    # Outside the claims team a review URL is a 404: it does not say whether a claim exists.
     "review_claim_detail": {
         "anonymous": LOGIN,
-        "approver": FORBIDDEN,
-        "contributor": FORBIDDEN,
-        "other_customer": FORBIDDEN,
-        "partner": FORBIDDEN,
-        "rival_partner": FORBIDDEN,
+        "approver": NOT_FOUND,
+        "contributor": NOT_FOUND,
+        "other_customer": NOT_FOUND,
+        "partner": NOT_FOUND,
+        "rival_partner": NOT_FOUND,
         "claims_team": OK,
     },
 }

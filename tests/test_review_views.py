@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from approvals.models import ReviewTask
+from approvals.models import RejectionReason, ReviewTask
 from claims import lifecycle
 from claims.models import Claim, ClaimLine
 from customers.models import Association
@@ -50,15 +50,23 @@ def test_it_approves_the_exception(client, world, queued):
 
 
 def test_it_rejects_the_exception_with_a_reason(client, world, queued):
+    reason = RejectionReason.objects.create(code="outside", label="Outside the SOW")
     client.force_login(world.lead)
     line = _exception_line(queued)
     client.post(
         reverse("review_claim_decide", args=[queued.reference]),
-        {f"line_{line.pk}": "reject", "comment": "Intune is outside the SOW."},
+        {
+            f"line_{line.pk}": "reject",
+            f"reason_{line.pk}": reason.pk,
+            f"note_{line.pk}": "Intune is not delivered.",
+            "comment": "Intune is outside the SOW.",
+        },
     )
     queued.refresh_from_db()
     assert queued.status == Claim.Status.PARTIALLY_APPROVED
-    assert queued.events.last().comment == "Intune is outside the SOW."
+    event = queued.events.last()
+    assert event.comment == "Intune is outside the SOW."
+    assert event.changes["reasons"] == {"intune": "Outside the SOW: Intune is not delivered."}
 
 
 @pytest.mark.parametrize(

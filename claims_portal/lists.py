@@ -74,6 +74,15 @@ class PortalFilterSet(django_filters.FilterSet):
         return super().qs
 
     @property
+    def in_use(self) -> bool:
+        """Whether a visible filter or the sort is set (hidden ones, like a tab, are not)."""
+        return any(
+            self.data.get(name)
+            for name, field in self.form.fields.items()
+            if not field.widget.is_hidden
+        )
+
+    @property
     def wants_csv(self) -> bool:
         return bool(self.data.get("export") == "csv")
 

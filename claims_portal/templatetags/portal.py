@@ -33,7 +33,7 @@ _CLAIM_STATUS_STYLE = {
     S.EVALUATING: ("text-bg-info", "bi-gear"),
     S.IN_REVIEW: ("text-bg-warning", "bi-search"),
     S.APPROVED: ("text-bg-success", "bi-check-circle"),
-    S.PARTIALLY_APPROVED: ("text-bg-success bg-opacity-75", "bi-check2-circle"),
+    S.PARTIALLY_APPROVED: ("bg-success-subtle text-success-emphasis border", "bi-check2-circle"),
     S.REJECTED: ("text-bg-danger", "bi-x-circle"),
     S.WITHDRAWN: ("text-bg-light border", "bi-slash-circle"),
 }

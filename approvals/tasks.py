@@ -9,11 +9,16 @@ from approvals import deadlines, services
 from claims.models import Claim
 
 
+# The database out of reach (restart, failover, network): retry after 1, 2, 4 ... 60 s, for
+# about five minutes in all, without jitter so the early retries are not spent at once.
+# Each countdown stays under the broker's visibility timeout (see settings).
 @shared_task(
     acks_late=True,
     autoretry_for=(OperationalError, InterfaceError),
-    max_retries=5,
-    retry_backoff=True,
+    max_retries=10,
+    retry_backoff=1,
+    retry_backoff_max=60,
+    retry_jitter=False,
 )
 def evaluate_claim(claim_id: int) -> str:
     """Run the rule check for a confirmed claim; a repeat delivery finds it done."""

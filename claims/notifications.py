@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from claims.models import Claim, ClaimAction, Event, Notification
-from claims.tasks import send_notification
+from claims.tasks import send_notifications
 from customers.models import CustomerMembership
 from partners.models import PartnerMembership
 
@@ -63,6 +63,5 @@ def notify_parties(claim: Claim, event: Event, *, recipients: Iterable[int] | No
         Notification(user_id=user_id, claim=claim, event=event, subject=subject)
         for user_id in sorted(user_ids)
     )
-    # bulk_create does not return keys on every SQLite version; read them back.
-    for pk in Notification.objects.filter(event=event).values_list("pk", flat=True):
-        send_notification.delay(pk)
+    # One task per event: its recipients are emailed over one connection.
+    send_notifications.delay(event.pk)

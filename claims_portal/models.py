@@ -58,3 +58,28 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("History entries are append-only.")
+
+
+class OutboxMessage(models.Model):
+    """A task to hand to the broker once the transaction that asked for it has committed.
+
+    Written in that same transaction, so the work is recorded exactly when the change that
+    needs it is. The row is deleted once the broker has the message; a row still here
+    after `next_attempt_at` is handed over by the relay sweep (`claims_portal.outbox`).
+    """
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    options = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        indexes = [models.Index(fields=["next_attempt_at"], name="outbox_due")]
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)}"

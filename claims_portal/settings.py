@@ -166,28 +166,77 @@ VENDOR_NAME = env_str("VENDOR_NAME", default="the software vendor")
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https://") else "http"
 
 # --- Celery -------------------------------------------------------------------
+# Reliability, set knowingly: no claim lost or stuck when the broker or a worker fails.
+# - Work queued inside a transaction is written to the outbox in that transaction and handed
+#   to the broker after the commit (claims_portal/outbox.py); a failed hand-off stays in the
+#   database and `relay_outbox` retries it every OUTBOX_RELAY_SECONDS.
+# - acks_late: a message is acknowledged when its task has finished, not when it starts, so a
+#   worker that dies mid-task leaves it with the broker to be delivered again. Every task takes
+#   ids and re-checks the state under a lock, so a second run changes nothing.
+# - reject_on_worker_lost: a prefork child killed mid-task (OOM killer, SIGKILL) has its
+#   message requeued at once, where Celery would otherwise acknowledge it as failed.
+# - visibility_timeout (Redis): a message taken by a worker that vanished altogether (process
+#   or machine gone, nothing left to requeue it) is delivered again this long after it was
+#   taken. Workers look for such messages every 10 s (kombu's default, 10 s x a throttle of
+#   10, would be every 100 s), so a claim is decided within about 130 s of a worker being
+#   available again. It must exceed the longest task (task_time_limit) and the longest retry
+#   countdown (60 s), or a message still being worked on is delivered a second time
+#   (harmless, as above, but wasted work).
+# - prefetch_multiplier 1: a worker process reserves one message at a time, so a backlog
+#   spreads over every worker and a dying worker strands only the message it was running.
+# - No result backend: nothing reads task results, and a result store that cannot be reached
+#   made every .delay() wait 19 s for its reconnect retries (the "500 after 19 s" at confirm).
+# - Emails have their own queue: a slow mail relay never holds back the claims' evaluations.
+#   Every worker consumes both queues unless started with -Q.
+# - The sweeps re-queue what a lost message left behind: claims still being checked and
+#   notifications not emailed SWEEP_AFTER after they should have been.
 REDIS_URL = env_str("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
 else:
     # Embedded default: tasks run in the web process right after the commit.
     CELERY_BROKER_URL = "memory://"
-    CELERY_RESULT_BACKEND = None
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 90
+CELERY_TASK_SOFT_TIME_LIMIT = 75
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 120),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+    # A process sending a message (a request's outbox hand-off, beat, a sweep) tries an
+    # unreachable broker twice and gives up in milliseconds, where kombu would otherwise
+    # keep trying for the 4 s connect timeout: the outbox keeps the message meanwhile.
+    # A worker's own connection retries on its own terms (broker_connection_max_retries).
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_RESULT_EXPIRES = timedelta(hours=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {"celery": {}, "notifications": {}}
+CELERY_TASK_ROUTES = {"claims.tasks.send_*": {"queue": "notifications"}}
+OUTBOX_RELAY_SECONDS = env_int("OUTBOX_RELAY_SECONDS", 10)
 CELERY_BEAT_SCHEDULE = {
+    "relay-outbox": {
+        "task": "claims_portal.tasks.relay_outbox",
+        "schedule": timedelta(seconds=OUTBOX_RELAY_SECONDS),
+        # A relay that could not run in time is dropped: the next one does the same work.
+        "options": {"expires": OUTBOX_RELAY_SECONDS},
+    },
     "sweep-stuck-evaluations": {
         "task": "approvals.tasks.sweep_evaluations",
-        "schedule": crontab(minute="*/5"),
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 60},
     },
     "deadline-reminders-and-escalations": {
         "task": "approvals.tasks.sweep_deadlines",
@@ -195,11 +244,19 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-unsent-notifications": {
         "task": "claims.tasks.sweep_notifications",
-        "schedule": crontab(minute="*/5"),
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 60},
     },
 }
 # A lost message is recovered by the sweep once it is this old.
 SWEEP_AFTER = timedelta(minutes=env_int("SWEEP_AFTER_MINUTES", 5))
+# How long the committing process has to hand its messages over before the relay may.
+OUTBOX_GRACE = timedelta(seconds=env_int("OUTBOX_GRACE_SECONDS", 30))
+# How long a relay holds the messages it took; then another relay may take them.
+OUTBOX_LEASE = timedelta(seconds=60)
+# A failed hand-off is tried again after 5 s, 10 s, 20 s ... at most a minute apart.
+OUTBOX_RETRY_MIN = timedelta(seconds=5)
+OUTBOX_RETRY_MAX = timedelta(seconds=60)
 
 # --- Cache (rate limits and throttles) --------------------------------------
 # Counters that must hold across every server process (the partner-code limit, sign-in

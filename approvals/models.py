@@ -5,21 +5,40 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from claims_portal.models import AppendOnlyQuerySet
+
 
 class Decision(models.Model):
-    """The rule check of one claim line: every rule's result, kept for audit."""
+    """The rule check of one claim line: every rule's result, kept for audit.
 
-    line = models.ForeignKey("claims.ClaimLine", on_delete=models.CASCADE, related_name="decisions")
+    Append-only, like a claim's events: nothing a customer does (editing, removing a line,
+    withdrawing) deletes or changes one, and PostgreSQL refuses an UPDATE or DELETE.
+    """
+
+    line = models.ForeignKey("claims.ClaimLine", on_delete=models.PROTECT, related_name="decisions")
     passed = models.BooleanField()
     reason_codes = models.JSONField(default=list, blank=True)
+    # Every rule's result with what it looked at, as the rules saw it at the time.
     results = models.JSONField(default=list)
+    # The version of the rules that decided (approvals.rules.RULE_SET).
+    rule_set = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = AppendOnlyQuerySet.as_manager()
+
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.line} · {'passed' if self.passed else ', '.join(self.reason_codes)}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise TypeError("Decisions are kept as they were made.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Decisions are kept as they were made.")
 
 
 class ReviewTask(models.Model):

@@ -8,10 +8,13 @@ reason code. Adding a rule means writing a function and listing it in RULES.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -107,13 +110,19 @@ class ClaimFacts:
         )
         decided = 0
         if claim.rules.claim_limit_per_partner is not None:
+            # Every other claim of the partner in the program holding an approved line,
+            # decided or not yet (one approved at once while another line is in review).
             decided = (
-                Claim.objects.filter(
-                    partner_id=claim.partner_id,
-                    program_id=claim.program_id,
-                    status__in=[Claim.Status.APPROVED, Claim.Status.PARTIALLY_APPROVED],
-                )
+                Claim.objects.filter(partner_id=claim.partner_id, program_id=claim.program_id)
                 .exclude(pk=claim.pk)
+                .filter(
+                    Q(status__in=[Claim.Status.APPROVED, Claim.Status.PARTIALLY_APPROVED])
+                    | Exists(
+                        ClaimLine.objects.filter(
+                            claim=OuterRef("pk"), status=ClaimLine.Status.APPROVED
+                        )
+                    )
+                )
                 .count()
             )
         return cls(
@@ -285,3 +294,19 @@ REASON_LABELS = {code.value: code.label for code in ReasonCode}
 
 def check_line(facts: ClaimFacts, line: ClaimLine) -> list[RuleResult]:
     return [rule(facts, line) for rule in RULES]
+
+
+def _fingerprint() -> str:
+    # The rules' own source: change a rule, or what they read, and the version changes.
+    try:
+        source = inspect.getsource(ClaimFacts) + "".join(inspect.getsource(r) for r in RULES)
+    except OSError:  # no source shipped: the names alone
+        source = " ".join(rule.__name__ for rule in RULES)
+    return hashlib.sha256(source.encode()).hexdigest()[:10]
+
+
+# The version of the rules that decides a claim, recorded with each decision and in the
+# claim's history, so a later change to the rules never reads as the reason for an old one.
+# Raise the number when the rules change in meaning; the fingerprint changes by itself.
+RULE_SET_NUMBER = 2
+RULE_SET = f"v{RULE_SET_NUMBER}-{_fingerprint()}"

@@ -7,17 +7,35 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from approvals import assignment
 from approvals.assignment import BulkResult
 from approvals.models import Decision, LineVerdict, RejectionReason, ReviewTask
-from approvals.rules import ClaimFacts, check_line
+from approvals.rules import RULE_SET, ClaimFacts, check_line
 from claims import lifecycle
 from claims.lifecycle import ClaimError
 from claims.models import Claim, ClaimLine, Event
+
+# pg_advisory_xact_lock's first key: the claim-limit lock of one partner (the second key).
+_CLAIM_LIMIT_LOCK = 8_001
+
+
+def _serialise_per_partner(partner_id: int) -> None:
+    """Check the claims of one partner one at a time, until this transaction ends.
+
+    Evaluation already runs one claim per customer at a time; where the program limits a
+    partner's approved claims, two claims of one partner for different customers checked at
+    the same instant would each count the other's approval as not yet there and both pass.
+    An advisory lock, not the partner's row, so nothing else that touches the partner
+    (its page, claims being inserted for it) waits.
+    """
+    if connection.vendor != "postgresql":
+        return  # SQLite runs one writing transaction at a time anyway
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_CLAIM_LIMIT_LOCK, partner_id])
 
 
 def evaluate_claim(*, claim_id: int) -> Claim | None:
@@ -30,11 +48,14 @@ def evaluate_claim(*, claim_id: int) -> Claim | None:
         claim = lifecycle.lock_claim(claim_id)
         if claim.status != Claim.Status.EVALUATING:
             return None
+        if claim.rules.claim_limit_per_partner is not None:
+            _serialise_per_partner(claim.partner_id)
+        lines = lifecycle.lines_to_evaluate(claim)
         facts = ClaimFacts.gather(claim)
         passed: dict[int, bool] = {}
         reasons: list[dict[str, Any]] = []
         decisions = []
-        for line in lifecycle.lines_to_evaluate(claim):
+        for line in lines:
             if line.status == line.Status.APPROVED:
                 continue  # approved in an earlier round, before a return
             results = check_line(facts, line)
@@ -46,6 +67,7 @@ def evaluate_claim(*, claim_id: int) -> Claim | None:
                     passed=not failed,
                     reason_codes=[str(r.code) for r in failed],
                     results=[r.as_dict() for r in results],
+                    rule_set=RULE_SET,
                 )
             )
             if failed:
@@ -58,7 +80,7 @@ def evaluate_claim(*, claim_id: int) -> Claim | None:
                     }
                 )
         Decision.objects.bulk_create(decisions)
-        claim = lifecycle.record_evaluation(claim, passed=passed)
+        claim = lifecycle.record_evaluation(claim, passed=passed, lines=lines, rule_set=RULE_SET)
         if claim.status == Claim.Status.IN_REVIEW:
             assert claim.due_at is not None  # entering review starts the team's deadline
             task = ReviewTask.objects.create(claim=claim, reasons=reasons, due_at=claim.due_at)

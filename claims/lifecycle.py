@@ -30,7 +30,7 @@ from claims.notifications import notify_parties
 from claims.signals import claim_transitioned
 from claims_portal.roles import CLAIMS_TEAM_GROUPS
 from customers.models import Customer, CustomerMembership
-from customers.services import OrganisationError, check_may_act_for, grant_association
+from customers.services import OrganisationError, check_may_act_for, grant_associations
 from partners.models import Partner, PartnerMembership, Program
 
 S = Claim.Status
@@ -144,7 +144,8 @@ TRANSITIONS: dict[ClaimAction, Transition] = {
             }
         ),
         CUSTOMER | {R.PARTNER},
-        S.WITHDRAWN,
+        # Withdrawn, or partially approved when a line was approved already (see withdraw()).
+        None,
         gettext_lazy("withdrawn"),
     ),
 }
@@ -274,8 +275,15 @@ def lock_claim(claim: Claim | int) -> Claim:
     one program do not queue behind each other.
     """
     claim_id = claim if isinstance(claim, int) else claim.pk
-    customer_id = Claim.objects.values_list("customer_id", flat=True).get(pk=claim_id)
-    Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk").get()
+    # One statement finds the claim's customer and locks it.
+    locked = (
+        Customer.objects.select_for_update()
+        .filter(pk=Subquery(Claim.objects.filter(pk=claim_id).values("customer_id")))
+        .values_list("pk")
+        .first()
+    )
+    if locked is None:
+        raise Claim.DoesNotExist(f"No claim {claim_id}")
     return (
         Claim.objects.select_for_update(of=("self",))
         .select_related("program", "partner")
@@ -674,20 +682,53 @@ def _person(user: User | None) -> str:
 
 
 def withdraw(claim: Claim, *, user: User, comment: str = "") -> Claim:
-    """The customer or the partner withdraws the claim before it is decided."""
+    """The customer or the partner withdraws every service of the claim not yet decided.
+
+    Decisions are per line, and a claim may be withdrawn only before a decision: a service
+    already approved is decided, so it stands with its association, and a claim that has one
+    ends partially approved instead of withdrawn. A withdrawn claim never leaves a partner
+    of record behind.
+    """
     with transaction.atomic():
         claim = lock_claim(claim)
         role = _authorise(claim, user, A.WITHDRAW)
+        lines = _live_lines(claim)
+        undecided = [line for line in lines if line.status != ClaimLine.Status.APPROVED]
+        _set_line_status(undecided, ClaimLine.Status.WITHDRAWN)
+        if len(undecided) < len(lines):
+            to_status = S.PARTIALLY_APPROVED
+            changes: dict | None = {"lines": {line.workload.code: line.status for line in lines}}
+        else:
+            to_status, changes = S.WITHDRAWN, None
         _move(
-            claim, action=A.WITHDRAW, user=user, role=role, to_status=S.WITHDRAWN, comment=comment
+            claim,
+            action=A.WITHDRAW,
+            user=user,
+            role=role,
+            to_status=to_status,
+            comment=comment,
+            changes=changes,
         )
     return claim
 
 
-def _grant(claim: Claim, line: ClaimLine) -> None:
-    grant_association(
+def has_approved_lines(claim: Claim) -> bool:
+    """Whether a service of the claim is approved already (withdrawing would leave it)."""
+    return any(line.status == ClaimLine.Status.APPROVED for line in claim.lines.all())
+
+
+def _set_line_status(lines: Sequence[ClaimLine], status: str) -> None:
+    if not lines:
+        return
+    ClaimLine.objects.filter(pk__in=[line.pk for line in lines]).update(status=status)
+    for line in lines:
+        line.status = status
+
+
+def _grant(claim: Claim, lines: Sequence[ClaimLine]) -> None:
+    grant_associations(
         customer_id=claim.customer_id,
-        workload_id=line.workload_id,
+        workload_ids=[line.workload_id for line in lines],
         partner_id=claim.partner_id,
         source_claim=claim,
     )
@@ -711,39 +752,44 @@ def lines_to_evaluate(claim: Claim) -> list[ClaimLine]:
     return _live_lines(claim)
 
 
-def record_evaluation(claim: Claim, *, passed: Mapping[int, bool]) -> Claim:
+def record_evaluation(
+    claim: Claim,
+    *,
+    passed: Mapping[int, bool],
+    lines: Sequence[ClaimLine] | None = None,
+    rule_set: str = "",
+) -> Claim:
     """Record the rule check of a claim locked with `lock_claim` and found `evaluating`.
 
     `passed` maps each line id to whether every rule passed. Passing lines are approved
     at once and their associations granted; the rest go to review. A line approved in an
-    earlier round (before a return) stays approved.
+    earlier round (before a return) stays approved. `lines` are the claim's live lines when
+    the caller has them already; `rule_set` is recorded in the history.
     """
     role = _authorise(claim, None, A.EVALUATE)
-    lines = _live_lines(claim)
-    results = {}
-    for line in lines:
-        if line.status != ClaimLine.Status.APPROVED:
-            line.status = (
-                ClaimLine.Status.APPROVED if passed.get(line.pk) else ClaimLine.Status.IN_REVIEW
-            )
-            line.save(update_fields=["status"])
-            if line.status == ClaimLine.Status.APPROVED:
-                _grant(claim, line)
-        results[line.workload.code] = (
-            "approved" if line.status == ClaimLine.Status.APPROVED else "in_review"
-        )
+    lines = list(lines) if lines is not None else _live_lines(claim)
+    undecided = [line for line in lines if line.status != ClaimLine.Status.APPROVED]
+    approved = [line for line in undecided if passed.get(line.pk)]
+    _set_line_status(approved, ClaimLine.Status.APPROVED)
+    _set_line_status(
+        [line for line in undecided if not passed.get(line.pk)], ClaimLine.Status.IN_REVIEW
+    )
+    _grant(claim, approved)
     to_status = (
         S.APPROVED
         if all(line.status == ClaimLine.Status.APPROVED for line in lines)
         else S.IN_REVIEW
     )
+    changes: dict = {"lines": {line.workload.code: str(line.status) for line in lines}}
+    if rule_set:
+        changes["rule_set"] = rule_set
     _move(
         claim,
         action=A.EVALUATE,
         user=None,
         role=role,
         to_status=to_status,
-        changes={"lines": results},
+        changes=changes,
     )
     return claim
 
@@ -779,17 +825,18 @@ def decide(
         ]
         if unexplained:
             raise ClaimError(_("Give the reason for rejecting, for both parties."), field="comment")
-        results = {}
-        reasons = {}
-        for line in pending:
-            approved = bool(line_approvals[line.pk])
-            line.status = ClaimLine.Status.APPROVED if approved else ClaimLine.Status.REJECTED
-            line.save(update_fields=["status"])
-            if approved:
-                _grant(claim, line)
-            elif line.pk in line_reasons:
-                reasons[line.workload.code] = line_reasons[line.pk]
-            results[line.workload.code] = line.status
+        approved = [line for line in pending if line_approvals[line.pk]]
+        _set_line_status(approved, ClaimLine.Status.APPROVED)
+        _set_line_status(
+            [line for line in pending if not line_approvals[line.pk]], ClaimLine.Status.REJECTED
+        )
+        _grant(claim, approved)
+        results = {line.workload.code: str(line.status) for line in pending}
+        reasons = {
+            line.workload.code: line_reasons[line.pk]
+            for line in pending
+            if not line_approvals[line.pk] and line.pk in line_reasons
+        }
         changes: dict = {"lines": results}
         if reasons:
             changes["reasons"] = reasons

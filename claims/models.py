@@ -170,6 +170,8 @@ class ClaimLine(models.Model):
         REJECTED = "rejected", _("Rejected")
         # Dropped by the customer after it was checked: kept, with its decisions, for audit.
         REMOVED = "removed", _("Removed by the customer")
+        # Taken back with the claim before it was decided.
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
     workload = models.ForeignKey("partners.Workload", on_delete=models.PROTECT, related_name="+")

@@ -88,6 +88,8 @@ class ClaimPage(LoginRequiredMixin, View):
             "lines": list(claim.lines.all()),
             "events": list(claim.events.all()),
             "actions": {action.value: action in allowed for action in ClaimAction},
+            # Withdrawing such a claim leaves its approved services standing.
+            "has_approved_lines": lifecycle.has_approved_lines(claim),
             **self.forms(),
             **self.extra_context(),
             **(bound or {}),
@@ -115,6 +117,9 @@ class ClaimActionView(ClaimPage):
     def perform(self, form: forms.Form | None) -> Claim:
         raise NotImplementedError
 
+    def get_success_message(self, claim: Claim) -> str:
+        return str(self.success_message) % {"ref": claim.reference}
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         form = self.get_form()
         if form is not None and not form.is_valid():
@@ -132,7 +137,7 @@ class ClaimActionView(ClaimPage):
             self.claim = type(self).selector(request.roles, self.claim.reference)  # type: ignore[attr-defined]
             bound = {self.form_name: form} if form is not None else None
             return self.render_page(bound=bound, status=409)
-        messages.success(request, str(self.success_message) % {"ref": claim.reference})
+        messages.success(request, self.get_success_message(claim))
         return redirect(self.detail_url, claim.reference)
 
 
@@ -397,10 +402,21 @@ class CustomerRouteView(ClaimActionView, CustomerClaimPage):
         return lifecycle.route_to_approver(self.claim, user=self.request.user)
 
 
+WITHDRAWN_BUT_APPROVED = gettext_lazy(
+    "The services of claim %(ref)s not yet decided were withdrawn; "
+    "those already approved stay approved."
+)
+
+
 class CustomerWithdrawView(ClaimActionView, CustomerClaimPage):
     form_class = WithdrawForm
     form_name = "withdraw_form"
     success_message = gettext_lazy("Claim %(ref)s was withdrawn.")
+
+    def get_success_message(self, claim: Claim) -> str:
+        if claim.status == Claim.Status.PARTIALLY_APPROVED:
+            return str(WITHDRAWN_BUT_APPROVED) % {"ref": claim.reference}
+        return super().get_success_message(claim)
 
     def perform(self, form: forms.Form | None) -> Claim:
         assert form is not None

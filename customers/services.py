@@ -471,26 +471,46 @@ def remove_member(membership: CustomerMembership, *, user: User) -> None:
 def grant_association(
     *, customer_id: int, workload_id: int, partner_id: int, source_claim: Any
 ) -> Association:
-    """Make the partner partner of record for the customer's workload, from today.
-
-    The caller holds the customer's row lock. A claims-team approval may move a
-    workload from another partner; the old association ends today.
-    """
-    today = timezone.localdate()
-    current = (
-        Association.objects.filter(customer_id=customer_id, workload_id=workload_id, ended_on=None)
-        .select_for_update()
-        .first()
-    )
-    if current is not None:
-        if current.partner_id == partner_id:
-            return current
-        current.ended_on = today
-        current.save(update_fields=["ended_on"])
-    return Association.objects.create(
+    """Make the partner partner of record for the customer's workload, from today."""
+    return grant_associations(
         customer_id=customer_id,
-        workload_id=workload_id,
+        workload_ids=[workload_id],
         partner_id=partner_id,
-        since=today,
         source_claim=source_claim,
+    )[workload_id]
+
+
+def grant_associations(
+    *, customer_id: int, workload_ids: Sequence[int], partner_id: int, source_claim: Any
+) -> dict[int, Association]:
+    """Make the partner partner of record for these workloads of the customer, from today.
+
+    The caller holds the customer's row lock. A claims-team approval may move a workload
+    from another partner; the old association ends today. A workload the partner holds
+    already keeps its association. Three queries at most, however many workloads.
+    """
+    if not workload_ids:
+        return {}
+    today = timezone.localdate()
+    current = {
+        a.workload_id: a
+        for a in Association.objects.filter(
+            customer_id=customer_id, workload_id__in=workload_ids, ended_on=None
+        ).select_for_update()
+    }
+    ending = [a.pk for a in current.values() if a.partner_id != partner_id]
+    if ending:
+        Association.objects.filter(pk__in=ending).update(ended_on=today)
+    held = {w: a for w, a in current.items() if a.partner_id == partner_id}
+    created = Association.objects.bulk_create(
+        Association(
+            customer_id=customer_id,
+            workload_id=workload_id,
+            partner_id=partner_id,
+            since=today,
+            source_claim=source_claim,
+        )
+        for workload_id in workload_ids
+        if workload_id not in held
     )
+    return {**held, **{a.workload_id: a for a in created}}

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from claims import lifecycle, selectors
 from claims.forms import CommentForm
 from claims.models import Claim
-from claims.views import ClaimActionView, ClaimPage
+from claims.views import WITHDRAWN_BUT_APPROVED, ClaimActionView, ClaimPage
 from claims_portal.access import partner_required
 from claims_portal.lists import Column, list_response
 from claims_portal.roles import Roles
@@ -95,6 +95,11 @@ class ReturnView(ClaimActionView, PartnerClaimPage):
 
 class WithdrawView(ClaimActionView, PartnerClaimPage):
     success_message = gettext_lazy("Claim %(ref)s was withdrawn.")
+
+    def get_success_message(self, claim: Claim) -> str:
+        if claim.status == Claim.Status.PARTIALLY_APPROVED:
+            return str(WITHDRAWN_BUT_APPROVED) % {"ref": claim.reference}
+        return super().get_success_message(claim)
 
     def perform(self, form: forms.Form | None) -> Claim:
         return lifecycle.withdraw(self.claim, user=self.request.user)

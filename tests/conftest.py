@@ -119,6 +119,34 @@ def terminate_other_connections() -> None:
             )
 
 
+# The database of a data-heavy test: flushed afterwards like any transactional test, or, with
+# CLAIMS_KEEP_TEST_DATA=1 (CI's second pass), written straight to a fresh test database that
+# is left in place at the end, so `check_claim_outcomes` and `verify_claim_chain` can check
+# what the data-heavy tests left behind.
+if os.environ.get("CLAIMS_KEEP_TEST_DATA") == "1":
+
+    @pytest.fixture(scope="session")
+    def django_db_setup(django_test_environment, django_db_blocker):
+        from django.test.utils import setup_databases
+
+        with django_db_blocker.unblock():
+            setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        yield  # and no teardown: the data stays for the checks
+
+    @pytest.fixture
+    def outcome_db(django_db_setup, django_db_blocker):
+        with django_db_blocker.unblock():
+            yield
+            terminate_other_connections()
+
+else:
+
+    @pytest.fixture
+    def outcome_db(transactional_db):
+        yield
+        terminate_other_connections()
+
+
 @pytest.fixture
 def stray_connections_closed(transactional_db):
     yield

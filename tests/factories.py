@@ -235,6 +235,7 @@ _LINE_STATUS = {
     Claim.Status.IN_REVIEW: ClaimLine.Status.IN_REVIEW,
     Claim.Status.APPROVED: ClaimLine.Status.APPROVED,
     Claim.Status.REJECTED: ClaimLine.Status.REJECTED,
+    Claim.Status.WITHDRAWN: ClaimLine.Status.WITHDRAWN,
 }
 _PATH = {
     Claim.Status.DRAFT: [],

@@ -96,7 +96,12 @@ def test_its_query_count_does_not_grow_with_the_rows(client, world):
     _associate(world, world.workloads[0], world.partner, source_claim=None)
     one = count()
     for _ in range(12):
-        workload = f.WorkloadFactory()
-        claim = f.ClaimFactory(customer=world.customer, partner=world.rival)
-        _associate(world, workload, world.rival, source_claim=claim)
+        # An approved claim, with the association its line was granted (an association
+        # always points to an approved line of its claim).
+        f.ClaimFactory(
+            customer=world.customer,
+            partner=world.rival,
+            approved=True,
+            workloads=[f.WorkloadFactory()],
+        )
     assert count() == one

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from approvals import rules
 from approvals.models import Decision, ReviewTask
-from approvals.rules import RULES, ClaimFacts, check_line
+from approvals.rules import RULE_SET, RULES, ClaimFacts, check_line
 from approvals.services import decide_review, evaluate_claim
 from claims import lifecycle
 from claims.models import Claim, ClaimLine, Event
@@ -579,7 +579,14 @@ def test_it_approves_a_claim_whose_lines_all_pass(world):
         S.APPROVED,
     )
     assert event.actor is None and event.actor_role == "system"
-    assert event.changes == {"lines": {"exchange": "approved", "teams": "approved"}}
+    # The history records which version of the rules decided.
+    assert event.changes == {
+        "lines": {"exchange": "approved", "teams": "approved"},
+        "rule_set": RULE_SET,
+    }
+    assert set(Decision.objects.filter(line__claim=claim).values_list("rule_set", flat=True)) == {
+        RULE_SET
+    }
 
 
 def test_it_approves_the_standard_line_and_queues_the_exception(world):

@@ -154,7 +154,7 @@ def test_the_form_shows_the_services_rule_on_the_comment(client, world):
         ("in_review", S.IN_REVIEW, L.IN_REVIEW),
         ("approved", S.APPROVED, L.APPROVED),
         ("rejected", S.REJECTED, L.REJECTED),
-        ("withdrawn", S.WITHDRAWN, L.PENDING),
+        ("withdrawn", S.WITHDRAWN, L.WITHDRAWN),
         ("routed", S.AWAITING_CUSTOMER_APPROVAL, L.PENDING),
     ],
 )

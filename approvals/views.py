@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django import forms
@@ -11,8 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from approvals import assignment, selectors, services
@@ -26,7 +27,7 @@ from approvals.forms import (
     ReturnToPartnerForm,
     ReviewDecisionForm,
 )
-from approvals.models import RejectionReason
+from approvals.models import RejectionReason, ReviewTask
 from approvals.rules import reason_label
 from claims import lifecycle
 from claims.forms import CommentForm
@@ -37,18 +38,33 @@ from claims_portal.access import claims_team_required
 from claims_portal.lists import Column, LargeListPaginator, list_response
 from claims_portal.roles import Roles
 
+
+@lru_cache(maxsize=512)
+def _label(kind: str, value: str, language: str | None) -> str:
+    # A CSV of the queue has hundreds of thousands of rows and a handful of labels:
+    # translate each once per language, not once per cell.
+    if kind == "status":
+        return str(Claim.Status(value).label) if value in Claim.Status.values else value
+    return reason_label(value)
+
+
+def _reasons_text(task: ReviewTask) -> str:
+    language = get_language()
+    return "; ".join(
+        f"{r['workload']}: {', '.join(_label('reason', c, language) for c in r['codes'])}"
+        for r in task.reasons
+    )
+
+
 QUEUE_COLUMNS = [
     Column(gettext_lazy("Reference"), lambda t: t.claim.reference),
-    Column(gettext_lazy("Claim status"), lambda t: t.claim.get_status_display()),
+    Column(
+        gettext_lazy("Claim status"), lambda t: _label("status", t.claim.status, get_language())
+    ),
     Column(gettext_lazy("Customer"), lambda t: t.claim.customer.name),
     Column(gettext_lazy("Partner"), lambda t: t.claim.partner.name),
     Column(gettext_lazy("Program"), lambda t: t.claim.program.name),
-    Column(
-        gettext_lazy("Reasons"),
-        lambda t: "; ".join(
-            f"{r['workload']}: {', '.join(reason_label(c) for c in r['codes'])}" for r in t.reasons
-        ),
-    ),
+    Column(gettext_lazy("Reasons"), _reasons_text),
     Column(gettext_lazy("Assignee"), lambda t: t.assignee.email if t.assignee else ""),
     Column(gettext_lazy("In queue since"), lambda t: t.created_at),
     Column(gettext_lazy("Due"), lambda t: t.due_at),

@@ -957,10 +957,11 @@ class Filler:
         reviewer = "{U_REVIEWER} + 1 + mod(p.k, {R})"
         self.sql(
             f"""
-            INSERT INTO {{reviewtask}} ({{reviewtask.claim}}, {{reviewtask.reasons}},
+            INSERT INTO {{reviewtask}} ({{reviewtask.claim}}, {{reviewtask.customer}},
+                {{reviewtask.partner}}, {{reviewtask.program}}, {{reviewtask.reasons}},
                 {{reviewtask.assignee}}, {{reviewtask.state}}, {{reviewtask.due_at}},
                 {{reviewtask.created_at}}, {{reviewtask.closed_at}})
-            SELECT p.claim_id, r.reasons,
+            SELECT p.claim_id, p.customer_id, p.partner_id, {{program_id}}, r.reasons,
                    CASE WHEN p.status <> 'in_review' OR {rnd("p.k", 51)} < 0.3
                         THEN {reviewer} END,
                    CASE WHEN p.status = 'in_review' THEN {lit(state.OPEN)}

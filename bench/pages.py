@@ -66,8 +66,25 @@ PAGES = [
     Page("partner", "/partner/?sort=due"),
     Page("partner", "/partner/?export=csv", csv=True),
     Page("partner", "/partner/claims/{partner_claim}/", label="partner claim detail"),
+    # The claims team's queue (issue 9): each view, filtered, last page, CSV, one claim.
     Page("reviewer", "/review/"),
-    Page("reviewer", "/review/?page={review_last_page}", label="reviewer /review/?page=last"),
+    Page("reviewer", "/review/?view=mine"),
+    Page("reviewer", "/review/?view=unassigned"),
+    Page("reviewer", "/review/?view=overdue"),
+    Page("reviewer", "/review/?view=decided"),
+    Page("lead", "/review/", label="lead /review/ (with the assign form)"),
+    Page("reviewer", "/review/?reason=duplicate"),
+    Page("reviewer", "/review/?partner=BP000001"),
+    Page("reviewer", "/review/?age=30&sort=oldest"),
+    Page("reviewer", "/review/?assignee=none&reason=public_sector&sort=newest"),
+    Page("reviewer", "/review/?q=Bench+Customer+000001"),
+    Page("reviewer", "/review/?q={review_claim}", label="reviewer /review/?q=<reference>"),
+    Page("reviewer", "/review/?page={review_last_page}", label="reviewer /review/?page=<last>"),
+    Page("reviewer", "/review/?page=last"),
+    Page("reviewer", "/review/?view=mine&page=last"),
+    Page("reviewer", "/review/?view=overdue&page=last"),
+    Page("reviewer", "/review/?view=mine&export=csv", csv=True),
+    Page("reviewer", "/review/?export=csv", csv=True),
     Page("reviewer", "/review/claims/{review_claim}/", label="reviewer claim detail"),
     Page("customer", "/claims/"),
     Page("customer", "/claims/?page={customer_last_page}", label="customer /claims/?page=last"),
@@ -78,37 +95,37 @@ def _last_page(count: int) -> int:
     return max(1, math.ceil(count / PAGE_SIZE))
 
 
-def _partner_last_page(user) -> int:
+def _partner_last_page(roles) -> int:
     from claims.selectors import claims_for_partner
 
-    return _last_page(claims_for_partner(user).order_by().count())
+    return _last_page(claims_for_partner(roles).order_by().count())
 
 
-def _review_last_page(user) -> int:
+def _review_last_page(roles) -> int:
     from approvals.selectors import open_review_tasks
 
-    return _last_page(open_review_tasks(user).order_by().count())
+    return _last_page(open_review_tasks(roles).order_by().count())
 
 
-def _customer_last_page(user) -> int:
+def _customer_last_page(roles) -> int:
     from claims.selectors import claims_for_customer
 
-    return _last_page(claims_for_customer(user).order_by().count())
+    return _last_page(claims_for_customer(roles).order_by().count())
 
 
-def _partner_claim(user) -> str:
+def _partner_claim(roles) -> str:
     from claims.models import Claim
     from claims.selectors import claims_for_partner
 
     # A decided claim that went through review has the longest history.
-    claims = claims_for_partner(user).filter(status=Claim.Status.PARTIALLY_APPROVED)
+    claims = claims_for_partner(roles).filter(status=Claim.Status.PARTIALLY_APPROVED)
     return claims.order_by("-created_at").values_list("reference", flat=True)[0]
 
 
-def _review_claim(user) -> str:
+def _review_claim(roles) -> str:
     from approvals.selectors import open_review_tasks
 
-    return open_review_tasks(user).values_list("claim__reference", flat=True)[0]
+    return open_review_tasks(roles).values_list("claim__reference", flat=True)[0]
 
 
 # Values for `{name}` in Page.path, computed once per user through the app's selectors.
@@ -556,8 +573,12 @@ def _count_claims(connection) -> int:
 
 
 def _fill(path: str, user) -> str:
+    from claims_portal.roles import roles_for
+
+    # The selectors take the asking person's roles, as the views pass them.
+    roles = roles_for(user)
     names = set(re.findall(r"{(\w+)}", path))
-    return path.format(**{name: PLACEHOLDERS[name](user) for name in names})
+    return path.format(**{name: PLACEHOLDERS[name](roles) for name in names})
 
 
 if __name__ == "__main__":

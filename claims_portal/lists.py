@@ -56,6 +56,20 @@ class PortalFilterSet(django_filters.FilterSet):
         choices=[("csv", "CSV")], method=_keep, widget=forms.HiddenInput
     )
 
+    @property
+    def form(self) -> forms.Form:
+        form = super().form
+        if not getattr(form, "portal_styled", False):
+            # Bootstrap's classes on the widgets, as crispy would add them (list_filter.html).
+            for field in form.fields.values():
+                widget = field.widget
+                if widget.is_hidden or isinstance(widget, forms.CheckboxInput):
+                    continue
+                css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+                widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+            form.portal_styled = True
+        return form
+
     def _sort_filter(self) -> SortFilter | None:
         return next((f for f in self.filters.values() if isinstance(f, SortFilter)), None)
 

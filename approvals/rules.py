@@ -77,9 +77,18 @@ class ClaimFacts:
         return self.rules if self.rules is not None else self.claim.rules
 
     @classmethod
-    def gather(cls, claim: Claim) -> ClaimFacts:
+    def gather(cls, claim: Claim, *, on: datetime.date | None = None) -> ClaimFacts:
+        """The facts for checking `claim` as of `on` (by default, the day it was submitted).
+
+        The check before signing passes today: signing makes today the day of submission.
+        """
         # The catalog's dates are local calendar days, like every other date in the portal.
-        on = timezone.localdate(claim.submitted_at) if claim.submitted_at else timezone.localdate()
+        if on is None:
+            on = (
+                timezone.localdate(claim.submitted_at)
+                if claim.submitted_at
+                else timezone.localdate()
+            )
         items = list(
             SowCatalogItem.objects.filter(
                 catalog__partner_id=claim.partner_id, catalog__program_id=claim.program_id
@@ -90,7 +99,9 @@ class ClaimFacts:
         awaiting_approval = {item.workload_id for item in items if not item.catalog.is_approved}
         associations = {
             a.workload_id: a
-            for a in Association.objects.filter(customer_id=claim.customer_id, ended_on=None)
+            for a in Association.objects.filter(
+                customer_id=claim.customer_id, ended_on=None
+            ).select_related("partner")
         }
         open_claims: dict[int, list[tuple[int, str]]] = {}
         others = (
@@ -168,7 +179,7 @@ def not_in_catalog(facts: ClaimFacts, line: ClaimLine) -> RuleResult:
             False,
             f"The catalog item is not valid on {facts.on:%Y-%m-%d}.",
         )
-    if item.max_seats is not None and line.seats > item.max_seats:
+    if item.max_seats is not None and line.seats is not None and line.seats > item.max_seats:
         return RuleResult(
             ReasonCode.NOT_IN_CATALOG,
             False,

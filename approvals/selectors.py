@@ -165,3 +165,12 @@ def line_rows(lines: list[ClaimLine]) -> list[LineRow]:
     ):
         verdicts[verdict.line_id] = verdict
     return [LineRow(line, decisions.get(line.pk), verdicts.get(line.pk)) for line in lines]
+
+
+def claims_team_watchers(claim: Claim) -> set[int]:
+    """The claims-team members working on the claim: the assignee of its open queue item."""
+    return set(
+        ReviewTask.objects.filter(claim=claim, state=ReviewTask.State.OPEN)
+        .exclude(assignee=None)
+        .values_list("assignee_id", flat=True)
+    )

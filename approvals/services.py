@@ -17,6 +17,7 @@ from approvals.models import Decision, LineVerdict, RejectionReason, ReviewTask
 from approvals.rules import RULE_SET, ClaimFacts, check_line
 from claims import lifecycle
 from claims.lifecycle import ClaimError
+from claims.checks import CheckResult, LineCheck
 from claims.models import Claim, ClaimLine, Event
 
 # pg_advisory_xact_lock's first key: the claim-limit lock of one partner (the second key).
@@ -88,6 +89,37 @@ def evaluate_claim(*, claim_id: int) -> Claim | None:
     return claim
 
 
+def dry_run(claim: Claim) -> CheckResult:
+    """The rules the workers will run, on the claim as it is now, as if it were signed today.
+
+    Reads only. Runs the same facts and rule functions as `evaluate_claim`, so what the
+    approver is shown before signing is what the workers will decide, unless something
+    changes in between (another claim, an association, the catalog).
+    """
+    facts = ClaimFacts.gather(claim, on=timezone.localdate())
+    checks = []
+    for line in lifecycle.lines_to_evaluate(claim):
+        if line.status == ClaimLine.Status.APPROVED:
+            checks.append(
+                LineCheck(line.pk, line.workload.name, passed=True, approved_already=True)
+            )
+            continue
+        if line.seats is None or line.target_start is None or line.target_end is None:
+            checks.append(
+                LineCheck(line.pk, line.workload.name, passed=False, codes=("incomplete",))
+            )
+            continue
+        failed = [r for r in check_line(facts, line) if not r.passed]
+        checks.append(
+            LineCheck(
+                line.pk,
+                line.workload.name,
+                passed=not failed,
+                codes=tuple(str(r.code) for r in failed),
+                details=tuple(r.detail for r in failed),
+            )
+        )
+    return CheckResult(lines=tuple(checks), checked_at=timezone.now())
 @dataclass(frozen=True)
 class Verdict:
     """The team's decision on one service: approve, or reject with a reason and a note."""

@@ -30,10 +30,10 @@ from approvals.forms import (
 from approvals.models import RejectionReason, ReviewTask
 from approvals.rules import reason_label
 from claims import lifecycle
-from claims.forms import CommentForm
+from claims.forms import ClaimsTeamCommentForm, CommentForm
 from claims.models import Claim, ClaimLine
 from claims.selectors import get_claim_for_claims_team
-from claims.views import ClaimActionView, ClaimPage
+from claims.views import ClaimActionView, ClaimPage, CommentView
 from claims_portal.access import claims_team_required
 from claims_portal.lists import Column, LargeListPaginator, list_response
 from claims_portal.roles import Roles
@@ -190,6 +190,10 @@ class ReviewClaimPage(ClaimPage):
     template_name = "approvals/claim_detail.html"
     detail_url = "review_claim_detail"
     audience = "claims_team"
+    internal_notes = True
+    comment_form_class = ClaimsTeamCommentForm
+    comment_url = "review_claim_comment"
+
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Outside the claims team a review URL names nothing: not even whether it exists.
@@ -358,3 +362,5 @@ def sow_document(request: HttpRequest, reference: str) -> FileResponse:
         raise Http404("The document is missing from storage") from exc
     name = claim.custom_sow.name.rsplit("/", 1)[-1]
     return FileResponse(handle, as_attachment=True, filename=f"{claim.reference}-{name}")
+class ReviewCommentView(CommentView, ReviewClaimPage):
+    success_message = gettext_lazy("Added to the comments of claim %(ref)s.")

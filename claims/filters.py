@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims.models import Claim, ClaimLine
 from claims_portal.lists import PortalFilterSet, SortFilter
-from partners.models import Program, Workload
+from partners.models import Partner, Program, Workload
 
 CLAIM_SORTS = {
     "newest": (_("Newest first"), ("-created_at", "-pk")),
@@ -94,7 +94,24 @@ class ClaimFilterSet(PortalFilterSet):
 
 
 class CustomerClaimFilterSet(ClaimFilterSet):
+    partner = django_filters.ModelChoiceFilter(
+        label=_("Partner"), queryset=Partner.objects.order_by("name"), empty_label=_("All partners")
+    )
     search_fields = ("partner__name",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the partners this organisation has claims with.
+        queryset = kwargs.get("queryset")
+        if queryset is not None:
+            self.filters["partner"].queryset = Partner.objects.filter(
+                pk__in=queryset.order_by().values("partner_id")
+            ).order_by("name")
+        # Partner beside status, where people look for it, not after the sort.
+        names = list(self.filters)
+        names.remove("partner")
+        names.insert(names.index("status") + 1, "partner")
+        self.filters = {name: self.filters[name] for name in names}
 
 
 class PartnerClaimFilterSet(ClaimFilterSet):

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-import datetime
+import uuid
 
 from django import forms
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from claims.lifecycle import ClaimInput, LineInput
-from claims.models import Claim
+from claims.content import MAX_SEATS, ClaimInput, LineInput, date_problems
+from claims.lifecycle import last_version
+from claims.models import Claim, ClaimLine
 from claims.services import OrganisationInput, Signature
 from customers.models import Customer
 from customers.services import (
@@ -16,9 +18,7 @@ from customers.services import (
     normalise_tenant_id,
     parse_domains,
 )
-from partners.models import Partner, Workload
-
-MAX_SEATS = 10_000_000
+from partners.models import Partner, Program, Workload
 
 
 def normalise_partner_code(value: str) -> str:
@@ -136,6 +136,11 @@ class OrganisationForm(forms.ModelForm):
         return domains
 
 
+_PHONE = RegexValidator(
+    r"^\+?[0-9 ()./-]{5,40}$", _("Enter a phone number, such as +44 20 7946 0958.")
+)
+
+
 class ClaimContactForm(forms.Form):
     survey_contact_mode = forms.ChoiceField(
         label=_("Survey contact"),
@@ -145,11 +150,20 @@ class ClaimContactForm(forms.Form):
     )
     survey_contact_name = forms.CharField(label=_("Contact name"), max_length=120, required=False)
     survey_contact_email = forms.EmailField(label=_("Contact email"), required=False)
+    survey_contact_phone = forms.CharField(
+        label=_("Contact phone"), max_length=40, required=False, validators=[_PHONE]
+    )
+
+    def __init__(self, *args, complete: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Routing and signing need a complete claim; a draft may be saved half done.
+        self.complete = complete
 
     def clean(self):
         data = super().clean()
-        if data.get("survey_contact_mode") == Claim.SurveyContactMode.ONE_FOR_ALL:
-            if not data.get("survey_contact_name"):
+        one = data.get("survey_contact_mode") == Claim.SurveyContactMode.ONE_FOR_ALL
+        if self.complete and one:
+            if not data.get("survey_contact_name") and "survey_contact_name" not in self.errors:
                 self.add_error("survey_contact_name", _("Name the survey contact."))
             if not data.get("survey_contact_email") and "survey_contact_email" not in self.errors:
                 self.add_error("survey_contact_email", _("Give the survey contact's email."))
@@ -164,58 +178,177 @@ class LineForm(forms.Form):
         label=_("Target start"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     target_end = forms.DateField(
-        label=_("Target end"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Target completion"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     seats = forms.IntegerField(
         label=_("Seats"),
         required=False,
-        validators=[MinValueValidator(1), MaxValueValidator(MAX_SEATS)],
+        validators=[
+            MinValueValidator(1, _("Give at least 1 seat.")),
+            MaxValueValidator(MAX_SEATS, _("Give at most 10,000,000 seats.")),
+        ],
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1}),
     )
     survey_contact_name = forms.CharField(label=_("Contact name"), max_length=120, required=False)
     survey_contact_email = forms.EmailField(label=_("Contact email"), required=False)
+    survey_contact_phone = forms.CharField(
+        label=_("Contact phone"), max_length=40, required=False, validators=[_PHONE]
+    )
 
-    def __init__(self, *args, workload: Workload, per_service_contact: bool, **kwargs):
+    def __init__(
+        self,
+        *args,
+        workload: Workload,
+        program: Program,
+        per_service_contact: bool,
+        saved: ClaimLine | None = None,
+        offered: bool = True,
+        complete: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.workload = workload
+        self.program = program
         self.per_service_contact = per_service_contact
+        self.saved = saved
+        self.offered = offered
+        self.complete = complete
+        # Labels name the service, so each field is told apart by a screen reader too.
+        for name in ("target_start", "target_end", "seats"):
+            self.fields[name].widget.attrs["aria-describedby"] = f"{self.prefix}-title"
+
+    @property
+    def approved(self) -> bool:
+        return self.saved is not None and self.saved.status == ClaimLine.Status.APPROVED
 
     def clean(self):
         data = super().clean()
         if not data.get("selected"):
             return data
-        required = {
-            "target_start": _("Give a target start date."),
-            "target_end": _("Give a target end date."),
-            "seats": _("Give the number of seats."),
-        }
-        if self.per_service_contact:
-            required["survey_contact_name"] = _("Name the survey contact for this service.")
-            required["survey_contact_email"] = _("Give the survey contact's email.")
-        for name, message in required.items():
-            if data.get(name) in (None, "") and name not in self.errors:
-                self.add_error(name, message)
+        if not self.offered:
+            self.add_error(
+                "selected",
+                _("%(service)s is no longer offered in this program; untick it to go on.")
+                % {"service": self.workload.name},
+            )
+            return data
+        if self.complete:
+            required = {
+                "target_start": _("Give a target start date."),
+                "target_end": _("Give a target completion date."),
+                "seats": _("Give the number of seats."),
+            }
+            if self.per_service_contact:
+                required["survey_contact_name"] = _("Name the survey contact for this service.")
+                required["survey_contact_email"] = _("Give the survey contact's email.")
+            for name, message in required.items():
+                if data.get(name) in (None, "") and name not in self.errors:
+                    self.add_error(name, message)
         start, end = data.get("target_start"), data.get("target_end")
-        if start and end and end < start:
-            self.add_error("target_end", _("The target end cannot be before the start."))
-        if start and start < datetime.date(2000, 1, 1):
-            self.add_error("target_start", _("Give a date from this century."))
+        # A start that was saved before may have passed since; only a newly typed one must
+        # not be in the past.
+        unchanged = self.saved is not None and self.saved.target_start == start
+        problems = date_problems(
+            start, end, self.program, today=None if unchanged else timezone.localdate()
+        )
+        for name, message in problems.items():
+            if name not in self.errors:
+                self.add_error(name, message)
         return data
 
 
-class ClaimForm:
-    """The contact form plus one LineForm per workload of the program, validated as one."""
+class PublicSectorForm(forms.Form):
+    """The extra questions the program asks public-sector customers (set in admin)."""
 
-    def __init__(self, workloads, data=None, initial_claim: Claim | None = None):
+    def __init__(self, *args, questions=(), complete: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = list(questions)
+        self.complete = complete
+        for question in self.questions:
+            self.fields[question.key] = forms.CharField(
+                label=question.label,
+                help_text=question.help_text,
+                max_length=500,
+                required=False,
+            )
+
+    def clean(self):
+        data = super().clean()
+        if self.complete:
+            for question in self.questions:
+                if (
+                    question.required
+                    and not data.get(question.key)
+                    and question.key not in self.errors
+                ):
+                    self.add_error(question.key, _("This is required for public-sector claims."))
+        return data
+
+    def details(self) -> dict[str, dict]:
+        return {
+            q.key: {
+                "label": q.label,
+                "required": q.required,
+                "value": self.cleaned_data.get(q.key, ""),
+            }
+            for q in self.questions
+        }
+
+
+class ClaimMetaForm(forms.Form):
+    """Hidden fields that keep what is typed safe: which form, which version of the claim."""
+
+    # Missing in a form posted by a script: accepted, without the double-submit guard.
+    form_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    version = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    message = forms.CharField(
+        label=_("Message to your approver (optional)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ClaimForm:
+    """The claim form: contacts, one LineForm per workload, public-sector details, and the
+    hidden fields, validated as one. `complete` asks for everything routing and signing need.
+    `questions`: the program's public-sector fields (partners.models.PublicSectorField).
+    """
+
+    def __init__(
+        self,
+        program: Program,
+        workloads,
+        data=None,
+        initial_claim: Claim | None = None,
+        *,
+        questions=(),
+        public_sector: bool = False,
+        complete: bool = False,
+    ):
         self.is_bound = data is not None
-        contact_initial = {}
+        self.program = program
+        contact_initial: dict = {}
         line_initial: dict[int, dict] = {}
+        saved_lines: dict[int, ClaimLine] = {}
+        details: dict = {}
         if initial_claim is not None:
             contact_initial = {
                 "survey_contact_mode": initial_claim.survey_contact_mode,
                 "survey_contact_name": initial_claim.survey_contact_name,
                 "survey_contact_email": initial_claim.survey_contact_email,
+                "survey_contact_phone": initial_claim.survey_contact_phone,
+            }
+            details = {
+                key: item.get("value", "")
+                for key, item in initial_claim.public_sector_details.items()
             }
             for line in initial_claim.lines.all():
+                saved_lines[line.workload_id] = line
+                if line.status == ClaimLine.Status.REMOVED:
+                    continue
                 line_initial[line.workload_id] = {
                     "selected": True,
                     "target_start": line.target_start,
@@ -223,29 +356,66 @@ class ClaimForm:
                     "seats": line.seats,
                     "survey_contact_name": line.survey_contact_name,
                     "survey_contact_email": line.survey_contact_email,
+                    "survey_contact_phone": line.survey_contact_phone,
                 }
-        self.contact = ClaimContactForm(data, initial=contact_initial, prefix="contact")
+        self.contact = ClaimContactForm(
+            data, initial=contact_initial, prefix="contact", complete=complete
+        )
         mode = (data or {}).get("contact-survey_contact_mode") or contact_initial.get(
             "survey_contact_mode"
         )
         per_service = mode == Claim.SurveyContactMode.PER_SERVICE
+        offered = {w.pk for w in workloads}
+        # A service the claim has but the program no longer offers stays visible, so it is
+        # never dropped silently.
+        shown = list(workloads) + [
+            line.workload
+            for workload_id, line in saved_lines.items()
+            if workload_id not in offered and workload_id in line_initial
+        ]
         self.lines = [
             LineForm(
                 data,
                 prefix=f"w{workload.pk}",
                 workload=workload,
+                program=program,
                 per_service_contact=per_service,
+                saved=saved_lines.get(workload.pk),
+                offered=workload.pk in offered,
+                complete=complete,
                 initial=line_initial.get(workload.pk, {}),
             )
-            for workload in workloads
+            for workload in shown
         ]
+        # The questions show to public-sector customers (and to a newcomer, for when they
+        # name a public-sector organisation); they are kept and required only for the former.
+        self.public_sector = public_sector
+        self.details = PublicSectorForm(
+            data,
+            prefix="ps",
+            questions=questions,
+            complete=complete and public_sector,
+            initial=details,
+        )
+        self.meta = ClaimMetaForm(
+            data,
+            initial={
+                "form_token": uuid.uuid4(),
+                "version": last_version(initial_claim) if initial_claim else None,
+            },
+        )
         self.non_field_errors: list[str] = []
 
     def is_valid(self) -> bool:
-        valid = self.contact.is_valid()
-        # Every line is validated, not just up to the first bad one, so all errors show.
-        line_results = [line.is_valid() for line in self.lines]
-        valid = all(line_results) and valid
+        # Every part is validated, not just up to the first bad one, so all errors show.
+        results = [self.contact.is_valid(), self.details.is_valid()]
+        results += [line.is_valid() for line in self.lines]
+        valid = all(results)
+        if self.is_bound and not self.meta.is_valid():
+            self.non_field_errors.append(
+                str(_("This form was out of date. Check what you typed below and save again."))
+            )
+            valid = False
         if self.is_bound and not any(
             line.is_valid() and line.cleaned_data.get("selected") for line in self.lines
         ):
@@ -254,25 +424,55 @@ class ClaimForm:
             valid = False
         return valid
 
+    def refresh_meta(self, claim: Claim | None) -> None:
+        """After a stale save or a forged token: a fresh token and the claim's version now."""
+        message = self.meta.data.get("message", "") if self.meta.is_bound else ""
+        self.meta = ClaimMetaForm(
+            initial={
+                "form_token": uuid.uuid4(),
+                "version": last_version(claim) if claim else None,
+                "message": message,
+            }
+        )
+
+    @property
+    def form_token(self) -> uuid.UUID | None:
+        return (
+            self.meta.cleaned_data.get("form_token") if hasattr(self.meta, "cleaned_data") else None
+        )
+
+    @property
+    def version(self) -> int | None:
+        return self.meta.cleaned_data.get("version") if hasattr(self.meta, "cleaned_data") else None
+
+    @property
+    def message(self) -> str:
+        return (
+            self.meta.cleaned_data.get("message", "") if hasattr(self.meta, "cleaned_data") else ""
+        )
+
     def to_input(self) -> ClaimInput:
         contact = self.contact.cleaned_data
         per_service = contact["survey_contact_mode"] == Claim.SurveyContactMode.PER_SERVICE
+
+        def own(line: LineForm, name: str) -> str:
+            return line.cleaned_data[name] if per_service else ""
+
         return ClaimInput(
             survey_contact_mode=contact["survey_contact_mode"],
             survey_contact_name="" if per_service else contact["survey_contact_name"],
             survey_contact_email="" if per_service else contact["survey_contact_email"],
+            survey_contact_phone="" if per_service else contact["survey_contact_phone"],
+            public_sector_details=self.details.details() if self.public_sector else {},
             lines=[
                 LineInput(
                     workload_id=line.workload.pk,
                     target_start=line.cleaned_data["target_start"],
                     target_end=line.cleaned_data["target_end"],
                     seats=line.cleaned_data["seats"],
-                    survey_contact_name=line.cleaned_data["survey_contact_name"]
-                    if per_service
-                    else "",
-                    survey_contact_email=line.cleaned_data["survey_contact_email"]
-                    if per_service
-                    else "",
+                    survey_contact_name=own(line, "survey_contact_name"),
+                    survey_contact_email=own(line, "survey_contact_email"),
+                    survey_contact_phone=own(line, "survey_contact_phone"),
                 )
                 for line in self.lines
                 if line.cleaned_data.get("selected")
@@ -308,8 +508,46 @@ class CommentForm(forms.Form):
 
 class WithdrawForm(forms.Form):
     comment = forms.CharField(
-        label=_("Withdraw the claim (optional reason)"),
+        label=_("Why are you withdrawing the claim?"),
         max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say why the claim is withdrawn, for the partner's record.")},
+    )
+
+
+class RouteForm(forms.Form):
+    message = forms.CharField(
+        label=_("Message to your approver (optional)"),
+        max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class ThreadCommentForm(forms.Form):
+    """A comment on the claim, for all its parties."""
+
+    body = forms.CharField(
+        label=_("Add a comment"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write the comment first.")},
+    )
+
+    @property
+    def internal(self) -> bool:
+        return False
+
+
+class ClaimsTeamCommentForm(ThreadCommentForm):
+    """The claims team's comment form: a comment for the parties, or an internal note."""
+
+    is_internal = forms.BooleanField(
+        label=_("Internal note: seen by the claims team only"),
+        required=False,
+        initial=True,
+    )
+
+    @property
+    def internal(self) -> bool:
+        return bool(self.cleaned_data.get("is_internal"))

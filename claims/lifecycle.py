@@ -11,7 +11,8 @@ so other apps (the rule engine, the queue) do their part without this module kno
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -24,6 +25,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from claims import clock
+from claims import checks
+from claims.content import ClaimInput, LineInput, missing_for_submission, snapshot
 from claims.events import record_event
 from claims.models import Claim, ClaimAction, ClaimLine, ClaimRole, Event, ReferenceCounter
 from claims.notifications import notify_parties
@@ -152,24 +155,6 @@ TRANSITIONS: dict[ClaimAction, Transition] = {
 
 # The most specific role first, for the record.
 _ROLE_PRECEDENCE = (R.APPROVER, R.CONTRIBUTOR, R.PARTNER, R.CLAIMS_TEAM, R.SYSTEM)
-
-
-@dataclass(frozen=True)
-class LineInput:
-    workload_id: int
-    target_start: datetime.date
-    target_end: datetime.date
-    seats: int
-    survey_contact_name: str = ""
-    survey_contact_email: str = ""
-
-
-@dataclass(frozen=True)
-class ClaimInput:
-    survey_contact_mode: str
-    survey_contact_name: str
-    survey_contact_email: str
-    lines: Sequence[LineInput]
 
 
 # --- Who may do what ------------------------------------------------------------------
@@ -335,30 +320,47 @@ def _next_reference(year: int) -> str:
     return f"CLM-{year}-{number:06d}"
 
 
-def _content(data: ClaimInput) -> dict:
-    return {
-        "survey_contact_mode": data.survey_contact_mode,
-        "survey_contact_email": data.survey_contact_email,
-        "lines": [
-            {
-                "workload": line.workload_id,
-                "target_start": line.target_start.isoformat(),
-                "target_end": line.target_end.isoformat(),
-                "seats": line.seats,
-                "survey_contact": line.survey_contact_email,
-            }
-            for line in data.lines
-        ],
-    }
-
-
 _LINE_FIELDS = (
     "target_start",
     "target_end",
     "seats",
     "survey_contact_name",
     "survey_contact_email",
+    "survey_contact_phone",
 )
+_CLAIM_FIELDS = (
+    "survey_contact_mode",
+    "survey_contact_name",
+    "survey_contact_email",
+    "survey_contact_phone",
+    "public_sector_details",
+)
+
+
+class StaleClaim(ClaimError):
+    """The claim changed since the person loaded the form they are saving."""
+
+
+def _check_workloads(claim: Claim, data: ClaimInput, existing: Iterable[int]) -> None:
+    # A workload the form never offered (another program's, or one switched off) can only
+    # come from a forged or stale form. One the claim already has may stay as it is.
+    wanted = {line.workload_id for line in data.lines} - set(existing)
+    if not wanted:
+        return
+    offered = set(
+        claim.program.workloads.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True)
+    )
+    if wanted - offered:
+        raise ClaimError(
+            _("A service you picked is not offered in %(program)s. Reload the form and pick again.")
+            % {"program": claim.program.name}
+        )
+
+
+def last_version(claim: Claim) -> int:
+    """The claim's version as a form carries it: the number of its latest event."""
+    seq = Event.objects.filter(claim=claim).order_by("-seq").values_list("seq", flat=True).first()
+    return seq or 0
 
 
 def _write_lines(claim: Claim, data: ClaimInput) -> None:
@@ -369,6 +371,7 @@ def _write_lines(claim: Claim, data: ClaimInput) -> None:
     as "removed" with its decisions. An approved line is final: it cannot change.
     """
     existing = {line.workload_id: line for line in claim.lines.select_related("workload")}
+    _check_workloads(claim, data, existing)
     wanted = {line.workload_id: line for line in data.lines}
     for workload_id, line in existing.items():
         if line.status != ClaimLine.Status.APPROVED:
@@ -406,13 +409,24 @@ def _line_values(line: LineInput) -> dict:
 
 
 def create_claim(
-    *, customer: Customer, partner: Partner, program: Program, user: User, data: ClaimInput
+    *,
+    customer: Customer,
+    partner: Partner,
+    program: Program,
+    user: User,
+    data: ClaimInput,
+    form_token: uuid.UUID | None = None,
 ) -> Claim:
-    """Start a draft claim for the customer with the partner, recorded as its first event."""
+    """Start a draft claim for the customer with the partner, recorded as its first event.
+
+    `form_token` identifies the form it came from: a form submitted twice makes one claim
+    (the database refuses the second; see `claims.services.save_claim`).
+    """
     if not data.lines:
         raise ClaimError(_("Pick at least one service."))
     with transaction.atomic():
         claim = Claim.objects.create(
+            form_token=form_token,
             reference=_next_reference(timezone.now().year),
             customer=customer,
             partner=partner,
@@ -423,6 +437,8 @@ def create_claim(
             survey_contact_mode=data.survey_contact_mode,
             survey_contact_name=data.survey_contact_name,
             survey_contact_email=data.survey_contact_email,
+            survey_contact_phone=data.survey_contact_phone,
+            public_sector_details=dict(data.public_sector_details),
         )
         held = roles_on_claim(user, claim) & CUSTOMER
         if not held:
@@ -435,29 +451,45 @@ def create_claim(
             user=user,
             role=next(role for role in _ROLE_PRECEDENCE if role in held),
             to_status=S.DRAFT,
-            changes=_content(data),
+            changes=snapshot(data),
         )
     return claim
 
 
-def update_claim(claim: Claim, *, user: User, data: ClaimInput) -> Claim:
-    """Change the services and contacts of a claim the customer is still working on."""
+def update_claim(
+    claim: Claim, *, user: User, data: ClaimInput, expected_version: int | None = None
+) -> Claim:
+    """Change the services and contacts of a claim the customer is still working on.
+
+    `expected_version` is the version the person's form was loaded at (`last_version`):
+    when someone changed the claim since, StaleClaim says who, and nothing is saved.
+    """
     if not data.lines:
         raise ClaimError(_("Pick at least one service."))
     with transaction.atomic():
         claim = lock_claim(claim)
         role = _authorise(claim, user, A.EDIT)
+        if expected_version is not None:
+            latest = Event.objects.filter(claim=claim).order_by("-seq").first()
+            if latest is not None and latest.seq != expected_version:
+                raise StaleClaim(
+                    _(
+                        "%(who)s changed claim %(ref)s at %(when)s, after you opened it. "
+                        "Your version is below, unsaved: check it against the claim and save "
+                        "again."
+                    )
+                    % {
+                        "who": latest.actor_label,
+                        "ref": claim.reference,
+                        "when": timezone.localtime(latest.created_at).strftime("%H:%M"),
+                    }
+                )
         claim.survey_contact_mode = data.survey_contact_mode
         claim.survey_contact_name = data.survey_contact_name
         claim.survey_contact_email = data.survey_contact_email
-        claim.save(
-            update_fields=[
-                "survey_contact_mode",
-                "survey_contact_name",
-                "survey_contact_email",
-                "updated_at",
-            ]
-        )
+        claim.survey_contact_phone = data.survey_contact_phone
+        claim.public_sector_details = dict(data.public_sector_details)
+        claim.save(update_fields=[*_CLAIM_FIELDS, "updated_at"])
         _write_lines(claim, data)
         record_event(
             claim,
@@ -466,9 +498,18 @@ def update_claim(claim: Claim, *, user: User, data: ClaimInput) -> Claim:
             role=role,
             from_status=claim.status,
             to_status=claim.status,
-            changes=_content(data),
+            changes=snapshot(data),
         )
     return claim
+
+
+def _require_complete(claim: Claim) -> None:
+    missing = missing_for_submission(claim)
+    if missing:
+        raise ClaimError(
+            _("Claim %(ref)s is not complete yet: %(missing)s")
+            % {"ref": claim.reference, "missing": " ".join(missing)}
+        )
 
 
 # --- Transitions ----------------------------------------------------------------------
@@ -479,6 +520,7 @@ def route_to_approver(claim: Claim, *, user: User, comment: str = "") -> Claim:
     with transaction.atomic():
         claim = lock_claim(claim)
         role = _authorise(claim, user, A.ROUTE)
+        _require_complete(claim)
         _move(
             claim,
             action=A.ROUTE,
@@ -505,19 +547,32 @@ def _sign(
             returned = claim.status == S.RETURNED_TO_CUSTOMER
             action = A.RESUBMIT if returned else A.SIGN
         role = _authorise(claim, user, action)
+        _require_complete(claim)
+        # What the check before signing says now, under the lock, is what is being signed.
+        check = checks.dry_run(claim)
         now = timezone.now()
         claim.signed_by = user
         claim.signed_name = signed_name
         claim.signed_at = now
         claim.submitted_at = now
+        claim.signing_check = check.as_dict() if check is not None else {}
+        changes: dict[str, object] = {
+            "signed_name": signed_name,
+            "signed_by": user.email or user.get_username(),
+        }
+        if check is not None:
+            changes["check"] = {
+                "passes": [line.workload for line in check.lines if line.passed],
+                "to_review": {line.workload: list(line.codes) for line in check.to_review},
+            }
         _move(
             claim,
             action=action,
             user=user,
             role=role,
             to_status=S.AWAITING_PARTNER,
-            changes={"signed_name": signed_name, "signed_by": user.email or user.get_username()},
-            extra_fields=["signed_by", "signed_name", "signed_at", "submitted_at"],
+            changes=changes,
+            extra_fields=["signed_by", "signed_name", "signed_at", "submitted_at", "signing_check"],
         )
     return claim
 

@@ -29,6 +29,8 @@ class ClaimAction(models.TextChoices):
     ASSIGN = "assign", _("Assigned in the claims team")
     REMIND = "remind", _("Reminder sent")
     ESCALATE = "escalate", _("Escalated")
+    # A comment for the claim's parties (claims-team internal notes are never events).
+    COMMENT = "comment", _("Commented")
 
 
 class ClaimRole(models.TextChoices):
@@ -75,6 +77,10 @@ class Claim(models.Model):
     )
     survey_contact_name = models.CharField(_("survey contact name"), max_length=120, blank=True)
     survey_contact_email = models.EmailField(_("survey contact email"), blank=True)
+    survey_contact_phone = models.CharField(_("survey contact phone"), max_length=40, blank=True)
+    # The program's public-sector fields as the customer filled them: {key: {label,
+    # required, value}}, so a field changed in admin later does not change this claim.
+    public_sector_details = models.JSONField(_("public-sector details"), default=dict, blank=True)
     custom_sow = models.FileField(
         _("custom SOW document"),
         upload_to="sow/%Y/",
@@ -107,6 +113,13 @@ class Claim(models.Model):
     review_time_left = models.DurationField(
         _("claims team's clock, paused with"), null=True, blank=True, editable=False
     )
+    # What the check before signing said (claims.checks), as the approver saw it.
+    signing_check = models.JSONField(
+        _("check at signing"), default=dict, blank=True, editable=False
+    )
+    # The claim form that created this claim: a second submit of that form (a double
+    # click) finds this claim instead of making another.
+    form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -175,11 +188,15 @@ class ClaimLine(models.Model):
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="lines")
     workload = models.ForeignKey("partners.Workload", on_delete=models.PROTECT, related_name="+")
-    target_start = models.DateField(_("target start"))
-    target_end = models.DateField(_("target end"))
-    seats = models.PositiveIntegerField(_("seats"), validators=[MinValueValidator(1)])
+    # Empty only in a draft: a claim is routed or signed only when every line is complete.
+    target_start = models.DateField(_("target start"), null=True, blank=True)
+    target_end = models.DateField(_("target completion"), null=True, blank=True)
+    seats = models.PositiveIntegerField(
+        _("seats"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
     survey_contact_name = models.CharField(_("survey contact name"), max_length=120, blank=True)
     survey_contact_email = models.EmailField(_("survey contact email"), blank=True)
+    survey_contact_phone = models.CharField(_("survey contact phone"), max_length=40, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.PENDING, editable=False
     )
@@ -252,6 +269,8 @@ class Event(models.Model):
 class Comment(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The part the author played on the claim when writing (shown beside the comment).
+    author_role = models.CharField(max_length=30, choices=ClaimRole.choices, blank=True)
     body = models.TextField(_("comment"), max_length=4000)
     internal = models.BooleanField(
         _("internal work note"), default=False, help_text=_("Seen by the claims team only.")

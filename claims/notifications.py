@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -14,6 +14,12 @@ from partners.models import PartnerMembership
 
 # Actions that tell the other parties nothing new.
 _SILENT = {ClaimAction.CREATE, ClaimAction.EDIT}
+# Until it is signed, a claim is the customer's alone: a partner hears nothing of it.
+_BEFORE_THE_PARTNER = {Claim.Status.DRAFT, Claim.Status.AWAITING_CUSTOMER_APPROVAL}
+
+# Who else follows a claim's comments, by app (approvals adds the claims-team member
+# working on it); each returns user ids. Registered at start-up, never per request.
+comment_watchers: list[Callable[[Claim], set[int]]] = []
 
 
 def _recipient_ids(claim: Claim, event: Event) -> set[int]:
@@ -26,12 +32,17 @@ def _recipient_ids(claim: Claim, event: Event) -> set[int]:
         # Routing asks the approvers to sign; nobody else has anything to do yet.
         customers = customers.filter(role=CustomerMembership.Role.APPROVER)
         partners = PartnerMembership.objects.none()
+    elif event.action == ClaimAction.COMMENT and claim.status in _BEFORE_THE_PARTNER:
+        partners = PartnerMembership.objects.none()
     else:
         partners = PartnerMembership.objects.filter(
             partner_id=claim.partner_id, user__is_active=True
         )
     ids = set(customers.values_list("user_id", flat=True))
     ids |= set(partners.values_list("user_id", flat=True))
+    if event.action == ClaimAction.COMMENT:
+        for watchers in comment_watchers:
+            ids |= watchers(claim)
     ids.discard(event.actor_id)
     return ids
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from claims import lifecycle
@@ -22,8 +23,22 @@ class Intent(StrEnum):
     """The button the customer pressed under the claim form."""
 
     SAVE = "save"
+    # Save, then open the claim's page: the check before signing, and the signature.
+    REVIEW = "review"
     ROUTE = "route"
     SIGN = "sign"
+
+    @property
+    def needs_complete_claim(self) -> bool:
+        return self in (Intent.REVIEW, Intent.ROUTE, Intent.SIGN)
+
+
+class AlreadySaved(ClaimError):
+    """The same claim form was submitted again (a double click): its claim exists."""
+
+    def __init__(self, claim: Claim) -> None:
+        super().__init__(_("Claim %s was saved already.") % claim.reference)
+        self.claim = claim
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,7 @@ def start_claim(
     data: ClaimInput,
     customer: Customer | None = None,
     organisation: OrganisationInput | None = None,
+    form_token: uuid.UUID | None = None,
 ) -> Claim:
     """A new draft; registers the person's organisation first when they name one."""
     with transaction.atomic():
@@ -77,7 +93,12 @@ def start_claim(
         if customer is None:
             raise ClaimError(_("Name your organisation first."))
         return lifecycle.create_claim(
-            customer=customer, partner=partner, program=program, user=user, data=data
+            customer=customer,
+            partner=partner,
+            program=program,
+            user=user,
+            data=data,
+            form_token=form_token,
         )
 
 
@@ -86,6 +107,10 @@ def submit_claim(claim: Claim, *, user: User, signature: Signature) -> Claim:
     return lifecycle.submit(
         claim, user=user, signed_name=signature.name, attested=signature.attested
     )
+
+
+def _claim_of_form(form_token: uuid.UUID, user: User) -> Claim | None:
+    return Claim.objects.filter(form_token=form_token, created_by=user).first()
 
 
 def save_claim(
@@ -99,22 +124,52 @@ def save_claim(
     customer: Customer | None = None,
     organisation: OrganisationInput | None = None,
     signature: Signature | None = None,
+    form_token: uuid.UUID | None = None,
+    expected_version: int | None = None,
+    message: str = "",
 ) -> Claim:
-    """Save the claim form and do what its button asked, all or nothing."""
+    """Save the claim form and do what its button asked, all or nothing.
+
+    A new claim's form carries `form_token`: submitted twice (a double click, a reload),
+    the second finds the first's claim and raises AlreadySaved; it never makes two.
+    An edit carries `expected_version`, so a change by someone else is never overwritten.
+    """
+    used = ClaimError(
+        _("This form was sent already by someone else. Check what you typed and save again.")
+    )
+    if claim is None and form_token is not None:
+        existing = _claim_of_form(form_token, user)
+        if existing is not None:
+            raise AlreadySaved(existing)
+        if Claim.objects.filter(form_token=form_token).exists():
+            raise used
     with transaction.atomic():
         if claim is None:
-            claim = start_claim(
-                user=user,
-                partner=partner,
-                program=program,
-                data=data,
-                customer=customer,
-                organisation=organisation,
-            )
+            try:
+                with transaction.atomic():
+                    claim = start_claim(
+                        user=user,
+                        partner=partner,
+                        program=program,
+                        data=data,
+                        customer=customer,
+                        organisation=organisation,
+                        form_token=form_token,
+                    )
+            except IntegrityError:
+                # The same form's first submit committed while this one waited on it.
+                if form_token is None or not Claim.objects.filter(form_token=form_token).exists():
+                    raise
+                existing = _claim_of_form(form_token, user)
+                if existing is None:
+                    raise used from None
+                raise AlreadySaved(existing) from None
         else:
-            claim = lifecycle.update_claim(claim, user=user, data=data)
+            claim = lifecycle.update_claim(
+                claim, user=user, data=data, expected_version=expected_version
+            )
         if intent == Intent.ROUTE:
-            claim = lifecycle.route_to_approver(claim, user=user)
+            claim = lifecycle.route_to_approver(claim, user=user, comment=message.strip())
         elif intent == Intent.SIGN:
             if signature is None:
                 raise ClaimError(_("Type your full name to sign."), field="signed_name")

@@ -25,21 +25,26 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.http import require_http_methods
 
-from claims import lifecycle, selectors, services
+from claims import checks, comments, content, history, lifecycle, selectors, services
+from claims.content import input_of, snapshot
 from claims.forms import (
     ClaimForm,
     OrganisationForm,
     PartnerCodeForm,
+    RouteForm,
     SignForm,
+    ThreadCommentForm,
     WithdrawForm,
     normalise_partner_code,
 )
 from claims.lifecycle import ClaimError
-from claims.models import Claim, ClaimAction
+from claims.models import Claim, ClaimAction, ClaimLine, Event
 from claims_portal.access import customer_required
 from claims_portal.lists import Column, list_response
 from claims_portal.ratelimit import Limit, client_address
 from claims_portal.roles import Roles
+from customers.models import Customer
+from customers.selectors import current_associations
 from customers.services import email_domain
 from partners.models import Partner
 from partners.selectors import current_programs
@@ -56,8 +61,16 @@ class ClaimPage(LoginRequiredMixin, View):
     detail_url: ClassVar[str]
     # Whose words the page speaks in (the clock says "your organisation" or the name).
     audience: ClassVar[str] = "customer"
+    # The comment thread: whether this audience reads internal notes (the claims team
+    # only), its comment form, and the URL name of its comment action.
+    internal_notes: ClassVar[bool] = False
+    comment_form_class: ClassVar[type[ThreadCommentForm]] = ThreadCommentForm
+    comment_url: ClassVar[str] = ""
 
     claim: Claim
+    allowed_actions: frozenset[ClaimAction]
+    lines: list[ClaimLine]
+    events: list[Event]
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
@@ -81,15 +94,20 @@ class ClaimPage(LoginRequiredMixin, View):
         self, *, bound: dict[str, forms.Form] | None = None, status: int = 200
     ) -> HttpResponse:
         claim = self.claim
-        allowed = lifecycle.allowed_actions(self.request.user, claim)
+        self.allowed_actions = lifecycle.allowed_actions(self.request.user, claim)
+        self.lines = list(claim.lines.all())
+        self.events = history.readable(claim, list(claim.events.all()), self.lines)
         context = {
             "claim": claim,
             "audience": self.audience,
-            "lines": list(claim.lines.all()),
-            "events": list(claim.events.all()),
-            "actions": {action.value: action in allowed for action in ClaimAction},
             # Withdrawing such a claim leaves its approved services standing.
             "has_approved_lines": lifecycle.has_approved_lines(claim),
+            "lines": self.lines,
+            "events": self.events,
+            "actions": {action.value: action in self.allowed_actions for action in ClaimAction},
+            "comments": list(comments.thread(claim, internal_notes=self.internal_notes)),
+            "comment_form": self.comment_form_class(prefix="comment"),
+            "comment_url": self.comment_url,
             **self.forms(),
             **self.extra_context(),
             **(bound or {}),
@@ -108,6 +126,8 @@ class ClaimActionView(ClaimPage):
     invalid_message: ClassVar[str | Promise] = gettext_lazy(
         "Please correct the marked fields; nothing was lost."
     )
+    # Where on the claim's page to land afterwards ("comments" for #comments).
+    anchor: ClassVar[str] = ""
 
     def get_form(self) -> forms.Form | None:
         if self.form_class is None:
@@ -138,7 +158,32 @@ class ClaimActionView(ClaimPage):
             bound = {self.form_name: form} if form is not None else None
             return self.render_page(bound=bound, status=409)
         messages.success(request, self.get_success_message(claim))
-        return redirect(self.detail_url, claim.reference)
+        target = reverse(self.detail_url, args=[claim.reference])
+        return redirect(f"{target}#{self.anchor}" if self.anchor else target)
+
+
+class CommentView(ClaimActionView):
+    """Add to the claim's comment thread; each audience's page subclasses it with its own."""
+
+    form_name = "comment_form"
+    success_message = gettext_lazy("Your comment on claim %(ref)s was added.")
+    invalid_message = gettext_lazy(
+        "The comment was not added: see below (at most 4,000 characters); what you typed is kept."
+    )
+    anchor = "comments"
+
+    def get_form(self) -> forms.Form | None:
+        return self.comment_form_class(self.request.POST, prefix="comment")
+
+    def perform(self, form: forms.Form | None) -> Claim:
+        assert isinstance(form, ThreadCommentForm)
+        comments.add_comment(
+            self.claim,
+            user=self.request.user,  # type: ignore[arg-type]
+            body=form.cleaned_data["body"],
+            internal=form.internal,
+        )
+        return self.claim
 
 
 # --- Starting and editing a claim --------------------------------------------------------
@@ -182,28 +227,67 @@ def _find_partner(typed: str) -> Partner | None:
     return partner
 
 
+def _intent(data: Any) -> services.Intent:
+    try:
+        return services.Intent(data.get("action", "save"))
+    except ValueError:
+        return services.Intent.SAVE
+
+
 def _claim_form_page(
-    request: HttpRequest, *, partner: Partner, program: Any, claim: Claim | None
+    request: HttpRequest,
+    *,
+    partner: Partner,
+    program: Any,
+    claim: Claim | None,
+    locked: bool = False,
 ) -> HttpResponse:
+    """The claim form. Whatever goes wrong, the page comes back with everything typed."""
     roles: Roles = request.roles  # type: ignore[attr-defined]
     workloads = list(program.workloads.filter(is_active=True).order_by("name"))
     data = request.POST if request.method == "POST" else None
-    intent = services.Intent.SAVE
-    if data is not None:
-        try:
-            intent = services.Intent(data.get("action", "save"))
-        except ValueError:
-            intent = services.Intent.SAVE
+    intent = _intent(data) if data is not None else services.Intent.SAVE
     org_form = None
-    if roles.customer_membership is None:
+    customer = claim.customer if claim is not None else roles.customer
+    if customer is None:
         own_domain = email_domain(request.user.email or "")  # type: ignore[union-attr]
         org_form = OrganisationForm(data, prefix="org", initial={"domains": own_domain})
-    form = ClaimForm(workloads, data=data, initial_claim=claim)
+        public_sector = (data or {}).get("org-segment") == Customer.Segment.PUBLIC_SECTOR
+    else:
+        public_sector = customer.is_public_sector
+    asks_public_sector = public_sector or org_form is not None
+    form = ClaimForm(
+        program,
+        workloads,
+        data=data,
+        initial_claim=claim,
+        questions=list(program.public_sector_fields.all()) if asks_public_sector else [],
+        public_sector=public_sector,
+        complete=intent.needs_complete_claim,
+    )
     sign_form = SignForm(data if intent == services.Intent.SIGN else None, prefix="sign")
     can_sign = lifecycle.may_sign_as(services.role_for_new_claim(roles))
     status = 200
 
-    if data is not None:
+    if data is not None and locked:
+        assert claim is not None
+        if form.is_valid() and snapshot(form.to_input()) == snapshot(input_of(claim)):
+            messages.info(
+                request,
+                _("Claim %(ref)s was saved already; it is now “%(status)s”.")
+                % {"ref": claim.reference, "status": claim.get_status_display()},
+            )
+            return _saved(request, form, claim, services.Intent.SAVE)
+        messages.warning(
+            request,
+            _(
+                "Claim %(ref)s is now “%(status)s”, so it can no longer be changed. What you "
+                "typed is below, not saved: add anything that matters as a comment on the claim."
+            )
+            % {"ref": claim.reference, "status": claim.get_status_display()},
+        )
+        status = 409
+    elif data is not None:
         if intent == services.Intent.SIGN and not can_sign:
             raise PermissionDenied
         valid = form.is_valid()
@@ -211,10 +295,15 @@ def _claim_form_page(
             valid = org_form.is_valid() and valid
         if intent == services.Intent.SIGN:
             valid = sign_form.is_valid() and valid
-        if valid:
+        status = 400
+        if not valid:
+            messages.error(request, _("Please correct the marked fields; nothing was lost."))
+            if not form.meta.is_valid():
+                form.refresh_meta(claim)
+        else:
             try:
                 claim = services.save_claim(
-                    user=request.user,
+                    user=request.user,  # type: ignore[arg-type]
                     partner=partner,
                     program=program,
                     data=form.to_input(),
@@ -223,7 +312,22 @@ def _claim_form_page(
                     customer=roles.customer,
                     organisation=org_form.to_input() if org_form is not None else None,
                     signature=sign_form.to_signature() if intent == services.Intent.SIGN else None,
+                    form_token=form.form_token if claim is None else None,
+                    expected_version=form.version if claim is not None else None,
+                    message=form.message,
                 )
+            except services.AlreadySaved as exc:
+                # A double click: the first click saved it; nothing is made twice.
+                messages.info(request, str(exc))
+                return _saved(request, form, exc.claim, services.Intent.SAVE)
+            except lifecycle.StaleClaim as exc:
+                messages.warning(request, str(exc))
+                assert claim is not None
+                claim = selectors.get_claim_for_customer(roles, claim.reference)
+                if not lifecycle.can(request.user, claim, ClaimAction.EDIT):
+                    return _no_longer_editable(request, claim)
+                form.refresh_meta(claim)
+                status = 409
             except ClaimError as exc:
                 if exc.field in sign_form.fields:
                     sign_form.add_error(exc.field, str(exc))
@@ -231,12 +335,15 @@ def _claim_form_page(
                 if org_form is not None and org_field in org_form.fields:
                     org_form.add_error(org_field, str(exc))
                 messages.error(request, str(exc))
+                if claim is not None:
+                    # The claim may have moved on (signed by someone else): say so, keep
+                    # what was typed, and let a second save apply to the claim as it is.
+                    claim = selectors.get_claim_for_customer(roles, claim.reference)
+                    status = 409
+                form.refresh_meta(claim)
             else:
                 messages.success(request, _success_message(claim, intent))
-                return redirect("customer_claim_detail", claim.reference)
-        else:
-            messages.error(request, _("Please correct the marked fields; nothing was lost."))
-        status = 400
+                return _saved(request, form, claim, intent)
 
     return render(
         request,
@@ -250,12 +357,56 @@ def _claim_form_page(
             "sign_form": sign_form,
             "can_sign": can_sign,
             "can_route": claim is None or claim.status == Claim.Status.DRAFT,
+            "asks_public_sector": asks_public_sector,
+            "locked": locked,
+            "returned_by": _return_event(claim) if claim is not None else None,
         },
         status=status,
     )
 
 
+def _saved(
+    request: HttpRequest, form: ClaimForm, claim: Claim, intent: services.Intent
+) -> HttpResponse:
+    # The browser keeps a copy of the form until the server has it (claim_form.js): the
+    # claim's page tells it which copy it may now forget.
+    token = form.meta.data.get("form_token") if form.meta.is_bound else None
+    if token:
+        request.session["claim_form_saved"] = str(token)[:64]
+    target = reverse("customer_claim_detail", args=[claim.reference])
+    if intent == services.Intent.REVIEW:
+        target += "#sign"
+    return redirect(target)
+
+
+def _no_longer_editable(request: HttpRequest, claim: Claim) -> HttpResponse:
+    messages.info(
+        request,
+        _("Claim %(ref)s is “%(status)s” and can no longer be changed.")
+        % {"ref": claim.reference, "status": claim.get_status_display()},
+    )
+    return redirect("customer_claim_detail", claim.reference)
+
+
+def _return_event(claim: Claim) -> Event | None:
+    """The return that sent the claim back to the customer, while it is theirs to correct."""
+    if claim.status != Claim.Status.RETURNED_TO_CUSTOMER:
+        return None
+    return (
+        Event.objects.filter(
+            claim=claim, action__in=[ClaimAction.RETURN, ClaimAction.REVIEW_RETURN]
+        )
+        .order_by("-seq")
+        .first()
+    )
+
+
 def _success_message(claim: Claim, intent: services.Intent) -> str:
+    if intent == services.Intent.REVIEW:
+        return (
+            _("Claim %s was saved. Check what will happen to each service below, then sign.")
+            % claim.reference
+        )
     if intent == services.Intent.ROUTE:
         return _("Claim %s was sent to your approver.") % claim.reference
     if intent == services.Intent.SIGN:
@@ -334,12 +485,13 @@ def _claim_entry(request: HttpRequest, slug: str, program_slug: str | None) -> H
 def claim_edit(request: HttpRequest, reference: str) -> HttpResponse:
     claim = selectors.get_claim_for_customer(request.roles, reference)  # type: ignore[attr-defined]
     if not lifecycle.can(request.user, claim, ClaimAction.EDIT):
-        messages.info(
-            request,
-            _("Claim %(ref)s is “%(status)s” and can no longer be changed.")
-            % {"ref": claim.reference, "status": claim.get_status_display()},
-        )
-        return redirect("customer_claim_detail", claim.reference)
+        if request.method == "POST":
+            # Sent from a form opened before the claim moved on (or a second click on
+            # "sign"): what was typed comes back, unsaved, never silently dropped.
+            return _claim_form_page(
+                request, partner=claim.partner, program=claim.program, claim=claim, locked=True
+            )
+        return _no_longer_editable(request, claim)
     return _claim_form_page(request, partner=claim.partner, program=claim.program, claim=claim)
 
 
@@ -375,12 +527,37 @@ class CustomerClaimPage(ClaimPage):
     selector = staticmethod(selectors.get_claim_for_customer)
     template_name = "claims/claim_detail.html"
     detail_url = "customer_claim_detail"
+    comment_url = "customer_claim_comment"
 
     def forms(self) -> dict[str, forms.Form]:
         return {
             "sign_form": SignForm(prefix="sign"),
             "withdraw_form": WithdrawForm(prefix="withdraw"),
+            "route_form": RouteForm(prefix="route"),
         }
+
+    def extra_context(self) -> dict[str, Any]:
+        claim, actions = self.claim, self.allowed_actions
+        signing = ClaimAction.SIGN in actions or ClaimAction.RESUBMIT in actions
+        editing = ClaimAction.EDIT in actions
+        missing = content.missing_for_submission(claim, self.lines) if (signing or editing) else []
+        context: dict[str, Any] = {
+            "signing": signing,
+            "missing": missing,
+            "returned_by": _return_event(claim),
+            # After a save, the browser may forget its copy of that form (claim_form.js).
+            "saved_form_token": self.request.session.pop("claim_form_saved", ""),
+            "recorded_check": checks.recorded(claim),
+        }
+        if claim.status == Claim.Status.AWAITING_CUSTOMER_APPROVAL:
+            route, changed = history.changes_since_routing(claim, self.events, self.lines)
+            context.update(routed_by=route, changed_since_routing=changed)
+        if signing and not missing:
+            # The same rules the workers will run, as a dry run (registered by approvals).
+            context["check"] = checks.dry_run(claim)
+        if signing:
+            context["associations"] = current_associations(claim.customer_id)
+        return context
 
 
 class CustomerSignView(ClaimActionView, CustomerClaimPage):
@@ -391,15 +568,24 @@ class CustomerSignView(ClaimActionView, CustomerClaimPage):
     def perform(self, form: forms.Form | None) -> Claim:
         assert isinstance(form, SignForm)
         return services.submit_claim(
-            self.claim, user=self.request.user, signature=form.to_signature()
+            self.claim,
+            user=self.request.user,  # type: ignore[arg-type]
+            signature=form.to_signature(),
         )
 
 
 class CustomerRouteView(ClaimActionView, CustomerClaimPage):
+    form_class = RouteForm
+    form_name = "route_form"
     success_message = gettext_lazy("Claim %(ref)s was sent to your approver.")
 
     def perform(self, form: forms.Form | None) -> Claim:
-        return lifecycle.route_to_approver(self.claim, user=self.request.user)
+        assert form is not None
+        return lifecycle.route_to_approver(
+            self.claim,
+            user=self.request.user,  # type: ignore[arg-type]
+            comment=form.cleaned_data["message"].strip(),
+        )
 
 
 WITHDRAWN_BUT_APPROVED = gettext_lazy(
@@ -412,6 +598,9 @@ class CustomerWithdrawView(ClaimActionView, CustomerClaimPage):
     form_class = WithdrawForm
     form_name = "withdraw_form"
     success_message = gettext_lazy("Claim %(ref)s was withdrawn.")
+    invalid_message = gettext_lazy(
+        "Say why the claim is withdrawn (at most 4,000 characters); it was not withdrawn."
+    )
 
     def get_success_message(self, claim: Claim) -> str:
         if claim.status == Claim.Status.PARTIALLY_APPROVED:
@@ -421,5 +610,11 @@ class CustomerWithdrawView(ClaimActionView, CustomerClaimPage):
     def perform(self, form: forms.Form | None) -> Claim:
         assert form is not None
         return lifecycle.withdraw(
-            self.claim, user=self.request.user, comment=form.cleaned_data["comment"]
+            self.claim,
+            user=self.request.user,  # type: ignore[arg-type]
+            comment=form.cleaned_data["comment"].strip(),
         )
+
+
+class CustomerCommentView(CommentView, CustomerClaimPage):
+    pass

@@ -58,6 +58,11 @@ urlpatterns = [
         claim_views.CustomerWithdrawView.as_view(),
         name="customer_claim_withdraw",
     ),
+    path(
+        "claims/<ref:reference>/comment/",
+        claim_views.CustomerCommentView.as_view(),
+        name="customer_claim_comment",
+    ),
     path("organisation/", customer_views.organisation, name="organisation"),
     path("organisation/invite/", customer_views.invite, name="organisation_invite"),
     path(
@@ -92,6 +97,11 @@ urlpatterns = [
         name="partner_claim_return",
     ),
     path(
+        "partner/claims/<ref:reference>/comment/",
+        partner_views.PartnerCommentView.as_view(),
+        name="partner_claim_comment",
+    ),
+    path(
         "partner/claims/<ref:reference>/withdraw/",
         partner_views.WithdrawView.as_view(),
         name="partner_claim_withdraw",
@@ -107,6 +117,11 @@ urlpatterns = [
         "review/claims/<ref:reference>/decide/",
         review_views.DecideView.as_view(),
         name="review_claim_decide",
+    ),
+    path(
+        "review/claims/<ref:reference>/comment/",
+        review_views.ReviewCommentView.as_view(),
+        name="review_claim_comment",
     ),
     path(
         "review/claims/<ref:reference>/return/",

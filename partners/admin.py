@@ -36,6 +36,7 @@ from partners.models import (
     Partner,
     PartnerMembership,
     Program,
+    PublicSectorField,
     SowCatalog,
     SowCatalogItem,
     Workload,
@@ -53,6 +54,12 @@ class ClosedDayInline(admin.TabularInline):
     model = ClosedDay
     extra = 1
     verbose_name_plural = "Extra closed days (beyond weekends and public holidays)"
+class PublicSectorFieldInline(admin.TabularInline):
+    """The extra questions public-sector customers answer on this program's claims."""
+
+    model = PublicSectorField
+    extra = 0
+    prepopulated_fields = {"key": ["label"]}
 
 
 @admin.register(Program)
@@ -70,7 +77,7 @@ class ProgramAdmin(AuditedAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["workloads"]
-    inlines = [ChangePolicyInline, ClosedDayInline]
+    inlines = [ChangePolicyInline, ClosedDayInline, PublicSectorFieldInline]
     actions = ["copy_catalogs_action"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "start_date", "end_date", "logo", "workloads"]}),

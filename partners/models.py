@@ -169,6 +169,33 @@ class ClosedDay(models.Model):
         return f"{self.date} {self.name}".strip()
 
 
+class PublicSectorField(models.Model):
+    """An extra question a public-sector customer answers on a claim in this program."""
+
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="public_sector_fields"
+    )
+    key = models.SlugField(_("key"), max_length=40, help_text=_("Stays the same when relabelled."))
+    label = models.CharField(_("label"), max_length=120)
+    help_text = models.CharField(_("help text"), max_length=240, blank=True)
+    required = models.BooleanField(_("required"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("public-sector field")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "key"],
+                name="one_public_sector_field_per_key",
+                violation_error_message=_("The program has a field with this key already."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
 class Workload(models.Model):
     """A service a partner can deliver, such as Exchange Online or Intune."""
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from claims import lifecycle, selectors
 from claims.forms import CommentForm
 from claims.models import Claim
-from claims.views import WITHDRAWN_BUT_APPROVED, ClaimActionView, ClaimPage
+from claims.views import WITHDRAWN_BUT_APPROVED, ClaimActionView, ClaimPage, CommentView
 from claims_portal.access import partner_required
 from claims_portal.lists import Column, list_response
 from claims_portal.roles import Roles
@@ -63,6 +63,7 @@ class PartnerClaimPage(ClaimPage):
     template_name = "partners/claim_detail.html"
     detail_url = "partner_claim_detail"
     audience = "partner"
+    comment_url = "partner_claim_comment"
 
     def forms(self) -> dict[str, forms.Form]:
         return {"return_form": CommentForm(prefix="return")}
@@ -103,3 +104,7 @@ class WithdrawView(ClaimActionView, PartnerClaimPage):
 
     def perform(self, form: forms.Form | None) -> Claim:
         return lifecycle.withdraw(self.claim, user=self.request.user)
+
+
+class PartnerCommentView(CommentView, PartnerClaimPage):
+    pass

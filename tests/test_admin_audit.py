@@ -39,6 +39,10 @@ def _program_data(program: Program, **changes) -> dict[str, str]:
         "change_policy-0-large_customer_seats": "500",
         "change_policy-0-large_customer_threshold_pct": "10",
         "change_policy-0-no_growth_days": str(policy.no_growth_days) if policy else "90",
+        "public_sector_fields-TOTAL_FORMS": "0",
+        "public_sector_fields-INITIAL_FORMS": "0",
+        "public_sector_fields-MIN_NUM_FORMS": "0",
+        "public_sector_fields-MAX_NUM_FORMS": "1000",
     }
     data.update(changes)
     return data

@@ -530,6 +530,13 @@ def test_it_judges_the_catalog_on_the_day_of_submission(world):
 def test_it_judges_the_catalog_on_the_local_day_of_submission(world, settings):
     settings.TIME_ZONE = "Pacific/Auckland"  # UTC+13 in March
     # 20:00 UTC on 10 March is 09:00 on 11 March in Auckland: the customer signed on the 11th.
+    # A program running then, so the claim's dates (from that day) fall within it.
+    _set(
+        Program,
+        world.program,
+        start_date=datetime.date(2026, 1, 1),
+        end_date=datetime.date(2026, 12, 31),
+    )
     with time_machine.travel(datetime.datetime(2026, 3, 10, 20, 0, tzinfo=datetime.UTC)):
         claim = _claim(world)
         signed_on = timezone.localdate(claim.submitted_at)

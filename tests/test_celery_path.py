@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 
 import pytest
@@ -27,7 +28,8 @@ def _line(prefix, today, seats=300):
     return {
         f"{prefix}-selected": "on",
         f"{prefix}-target_start": today.isoformat(),
-        f"{prefix}-target_end": today.replace(year=today.year + 1).isoformat(),
+        # Within the program's period, as every target date must be.
+        f"{prefix}-target_end": (today + datetime.timedelta(days=120)).isoformat(),
         f"{prefix}-seats": str(seats),
     }
 

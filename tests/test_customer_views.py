@@ -155,41 +155,67 @@ def test_it_refuses_to_let_a_newcomer_join_an_existing_tenant(client, world):
     assert Customer.objects.filter(name="Impostor").count() == 0
 
 
+# Saving a draft checks what is typed; "check before signing" (review) needs everything.
 BAD_INPUT = [
-    ("no service", {"w{w0}-selected": ""}, "Pick at least one service"),
-    ("missing start", {"w{w0}-target_start": ""}, "Give a target start date"),
-    ("missing seats", {"w{w0}-seats": ""}, "Give the number of seats"),
+    ("no service", "save", {"w{w0}-selected": ""}, "Pick at least one service"),
+    ("missing start", "review", {"w{w0}-target_start": ""}, "Give a target start date"),
+    ("missing seats", "review", {"w{w0}-seats": ""}, "Give the number of seats"),
     (
         "end before start",
-        {"w{w0}-target_end": "2026-01-01", "w{w0}-target_start": "2026-02-01"},
-        "cannot be before the start",
+        "save",
+        {"w{w0}-target_end": "{today}", "w{w0}-target_start": "{tomorrow}"},
+        "must be after the start",
     ),
-    ("not a date", {"w{w0}-target_start": "next tuesday"}, "Enter a valid date"),
-    ("seats not a number", {"w{w0}-seats": "many"}, "Enter a whole number"),
-    ("zero seats", {"w{w0}-seats": "0"}, "greater than or equal to 1"),
-    ("absurd seats", {"w{w0}-seats": "99999999999"}, "less than or equal to"),
-    ("contact missing", {"contact-survey_contact_email": ""}, "survey contact&#x27;s email"),
+    ("not a date", "save", {"w{w0}-target_start": "next tuesday"}, "Enter a valid date"),
+    ("seats not a number", "save", {"w{w0}-seats": "many"}, "Enter a whole number"),
+    ("zero seats", "save", {"w{w0}-seats": "0"}, "Give at least 1 seat."),
+    ("absurd seats", "save", {"w{w0}-seats": "99999999999"}, "Give at most 10,000,000 seats."),
+    (
+        "contact missing",
+        "review",
+        {"contact-survey_contact_email": ""},
+        "survey contact&#x27;s email",
+    ),
     (
         "contact not an email",
+        "save",
         {"contact-survey_contact_email": "sam at home"},
         "Enter a valid email address",
     ),
-    ("contact name too long", {"contact-survey_contact_name": "x" * 121}, "at most 120 characters"),
-    ("bad mode", {"contact-survey_contact_mode": "carrier-pigeon"}, "Select a valid choice"),
+    (
+        "contact name too long",
+        "save",
+        {"contact-survey_contact_name": "x" * 121},
+        "at most 120 characters",
+    ),
+    (
+        "bad mode",
+        "save",
+        {"contact-survey_contact_mode": "carrier-pigeon"},
+        "Select a valid choice",
+    ),
     (
         "per-service contact missing",
+        "review",
         {"contact-survey_contact_mode": "per_service"},
         "Name the survey contact for this service",
     ),
 ]
 
 
-@pytest.mark.parametrize(("case", "changes", "message"), BAD_INPUT, ids=[c[0] for c in BAD_INPUT])
-def test_it_explains_bad_input_and_loses_nothing(client, world, case, changes, message):
+@pytest.mark.parametrize(
+    ("case", "action", "changes", "message"), BAD_INPUT, ids=[c[0] for c in BAD_INPUT]
+)
+def test_it_explains_bad_input_and_loses_nothing(client, world, case, action, changes, message):
     client.force_login(world.approver)
     w0 = world.workloads[0].pk
-    data = _claim_data(world)
-    data.update({k.format(w0=w0): v for k, v in changes.items()})
+    today = timezone.localdate()
+    days = {
+        "today": today.isoformat(),
+        "tomorrow": (today + datetime.timedelta(days=1)).isoformat(),
+    }
+    data = _claim_data(world, action=action)
+    data.update({k.format(w0=w0): v.format(**days) for k, v in changes.items()})
     response = client.post(_start_url(world), data)
     assert response.status_code == 400
     body = response.content.decode()
@@ -258,7 +284,7 @@ def test_it_edits_a_returned_claim_and_resubmits_it(client, world):
     client.force_login(world.approver)
     edit = reverse("claim_edit", args=[claim.reference])
     page = client.get(edit).content.decode()
-    assert "returned for corrections" in page
+    assert "Returned for corrections" in page and "Seats are wrong" in page
     data = _claim_data(world, action="sign", **_line(world.workloads[0], seats="450"))
     response = client.post(edit, data)
     assert response.status_code == 302

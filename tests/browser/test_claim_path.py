@@ -6,10 +6,12 @@ sideways scrolling (see conftest.py).
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from tests.browser.accounts import sign_in
 
@@ -51,23 +53,29 @@ def test_it_walks_the_claim_path_in_a_browser(new_page, check_page, world):
     customer.fill("input[name='org-name']", "Northwind Traders")
     customer.fill("input[name='org-tenant_id']", "northwind.example")
     customer.fill("input[name='org-seats']", "800")
+    start = (timezone.localdate() + datetime.timedelta(days=7)).isoformat()
+    end = (timezone.localdate() + datetime.timedelta(days=120)).isoformat()
     for workload in (exchange, intune):
         customer.check(f"input[name='w{workload.pk}-selected']")
-        customer.fill(f"input[name='w{workload.pk}-target_start']", "2026-12-01")
-        customer.fill(f"input[name='w{workload.pk}-target_end']", "2027-03-31")
+        customer.fill(f"input[name='w{workload.pk}-target_start']", start)
+        customer.fill(f"input[name='w{workload.pk}-target_end']", end)
         customer.fill(f"input[name='w{workload.pk}-seats']", "400")
     customer.fill("input[name='contact-survey_contact_name']", "Nora N")
-    customer.fill("input[name='contact-survey_contact_email']", "nora@northwind.example")
-    # A mistake first: no signature name. The page says so and keeps every field.
-    customer.check("input[name='sign-attest']")
-    customer.click("button[value=sign]")
+    # A mistake first: no survey contact email. The page says so and keeps every field.
+    customer.click("button[value=review]")
     customer.wait_for_load_state()
     assert customer.locator(".invalid-feedback, .is-invalid").count() > 0
     assert customer.input_value("input[name='org-name']") == "Northwind Traders"
     check_page(customer, "claim-form-error")
+    customer.fill("input[name='contact-survey_contact_email']", "nora@northwind.example")
+    customer.click("button[value=review]")
+    customer.wait_for_load_state()
+    # The claim's page: the check before signing, then the signature.
+    assert "The check before signing" in customer.content()
+    check_page(customer, "claim-check-before-signing")
     customer.fill("input[name='sign-signed_name']", "Nora Northwind")
     customer.check("input[name='sign-attest']")
-    customer.click("button[value=sign]")
+    customer.click("#sign button[type=submit]")
     customer.wait_for_load_state()
     assert "Awaiting partner" in customer.content()
     reference = re.search(r"CLM-\d{4}-\d{6}", customer.content()).group(0)

@@ -16,8 +16,8 @@ from approvals.assignment import BulkResult
 from approvals.models import Decision, LineVerdict, RejectionReason, ReviewTask
 from approvals.rules import RULE_SET, ClaimFacts, check_line
 from claims import lifecycle
-from claims.lifecycle import ClaimError
 from claims.checks import CheckResult, LineCheck
+from claims.lifecycle import ClaimError
 from claims.models import Claim, ClaimLine, Event
 
 # pg_advisory_xact_lock's first key: the claim-limit lock of one partner (the second key).
@@ -120,6 +120,8 @@ def dry_run(claim: Claim) -> CheckResult:
             )
         )
     return CheckResult(lines=tuple(checks), checked_at=timezone.now())
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The team's decision on one service: approve, or reject with a reason and a note."""

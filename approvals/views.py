@@ -194,7 +194,6 @@ class ReviewClaimPage(ClaimPage):
     comment_form_class = ClaimsTeamCommentForm
     comment_url = "review_claim_comment"
 
-
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Outside the claims team a review URL names nothing: not even whether it exists.
         if request.user.is_authenticated and not _roles(request).is_claims_team:
@@ -362,5 +361,7 @@ def sow_document(request: HttpRequest, reference: str) -> FileResponse:
         raise Http404("The document is missing from storage") from exc
     name = claim.custom_sow.name.rsplit("/", 1)[-1]
     return FileResponse(handle, as_attachment=True, filename=f"{claim.reference}-{name}")
+
+
 class ReviewCommentView(CommentView, ReviewClaimPage):
     success_message = gettext_lazy("Added to the comments of claim %(ref)s.")

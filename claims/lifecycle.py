@@ -10,9 +10,8 @@ so other apps (the rule engine, the queue) do their part without this module kno
 
 from __future__ import annotations
 
-import datetime
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -24,8 +23,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from claims import clock
-from claims import checks
+from claims import checks, clock
 from claims.content import ClaimInput, LineInput, missing_for_submission, snapshot
 from claims.events import record_event
 from claims.models import Claim, ClaimAction, ClaimLine, ClaimRole, Event, ReferenceCounter

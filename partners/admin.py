@@ -54,6 +54,8 @@ class ClosedDayInline(admin.TabularInline):
     model = ClosedDay
     extra = 1
     verbose_name_plural = "Extra closed days (beyond weekends and public holidays)"
+
+
 class PublicSectorFieldInline(admin.TabularInline):
     """The extra questions public-sector customers answer on this program's claims."""
 

@@ -32,6 +32,8 @@ def england(world):
     program = world.program
     program.calendar_country, program.calendar_subdivision = "GB", "ENG"
     program.reminder_days = 1
+    # Running through the days these tests travel to, so claims' target dates fall within it.
+    program.start_date, program.end_date = datetime.date(2026, 1, 1), datetime.date(2027, 12, 31)
     program.save()
     return world
 

@@ -406,7 +406,9 @@ def test_the_pages_say_what_withdrawing_a_partly_approved_claim_does(
     assert "Services already approved stay approved" in body
     assert "Withdraw the services not yet decided?" in body
     response = client.post(
-        reverse(withdraw, args=[claim.reference]), {"withdraw-comment": ""}, follow=True
+        reverse(withdraw, args=[claim.reference]),
+        {"withdraw-comment": "Not needed any more"},
+        follow=True,
     )
     body = response.content.decode()
     assert f"The services of claim {claim.reference} not yet decided were withdrawn" in body

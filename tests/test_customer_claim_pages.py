@@ -111,7 +111,10 @@ def test_each_line_says_its_decision_in_plain_words(client, world):
     approved, review = claim.lines.order_by("workload__name")
     approved.status = ClaimLine.Status.APPROVED
     approved.save()
-    Decision.objects.filter(line=review).update(reason_codes=["existing_claim", "below_minimum"])
+    # A later check of the line (decisions are append-only): its reasons are what counts.
+    Decision.objects.create(
+        line=review, passed=False, reason_codes=["existing_claim", "below_minimum"], results=[]
+    )
     client.force_login(world.contributor)
     body = client.get(_page(claim)).content.decode()
     assert "Approved: Contoso is your partner of record for it." in body

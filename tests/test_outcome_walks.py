@@ -10,6 +10,7 @@ second time keeping its data (CLAIMS_KEEP_TEST_DATA=1), and `check_claim_outcome
 from __future__ import annotations
 
 import contextlib
+import datetime
 import random
 import threading
 import uuid
@@ -86,7 +87,8 @@ def _input(rng: random.Random, workloads, keep=()) -> ClaimInput:
             LineInput(
                 workload_id=pk,
                 target_start=today,
-                target_end=today.replace(year=today.year + 1),
+                # Within the program's period, as every target date must be.
+                target_end=today + datetime.timedelta(days=120),
                 seats=500,
             )
             for pk in sorted(chosen)

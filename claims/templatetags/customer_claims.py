@@ -92,6 +92,8 @@ def line_outcome(line: ClaimLine, claim: Claim) -> str:
         return _("Not approved. The claims team's reason is in the history below.")
     if status == ClaimLine.Status.REMOVED:
         return _("Removed from the claim by your organisation.")
+    if status == ClaimLine.Status.WITHDRAWN:
+        return _("Withdrawn with the claim before it was decided.")
     if claim.status == Claim.Status.EVALUATING:
         return _("Being checked against the partner's pre-approved catalog.")
     return _("Not decided yet.")

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "customers",
     "claims",
     "approvals",
+    "claims_portal.partner_system",
 ]
 
 MIDDLEWARE = [
@@ -257,6 +258,32 @@ OUTBOX_LEASE = timedelta(seconds=60)
 # A failed hand-off is tried again after 5 s, 10 s, 20 s ... at most a minute apart.
 OUTBOX_RETRY_MIN = timedelta(seconds=5)
 OUTBOX_RETRY_MAX = timedelta(seconds=60)
+
+# --- The vendor's partner system (claims_portal/partner_system) --------------------------
+# "file": a folder the vendor's system drops exports into (works out of the box);
+# "http": JSON over HTTPS with a bearer token.
+PARTNER_SYSTEM_ADAPTER = env_str("PARTNER_SYSTEM_ADAPTER", default="file")
+PARTNER_SYSTEM_DIR = Path(
+    env_str("PARTNER_SYSTEM_DIR", default=str(BASE_DIR / "var" / "partner-system"))
+)
+PARTNER_SYSTEM_URL = env_str("PARTNER_SYSTEM_URL", default="")
+PARTNER_SYSTEM_TOKEN = env_str("PARTNER_SYSTEM_TOKEN", default="")
+# A private CA's certificate (PEM) when the vendor's system is not under a public one.
+PARTNER_SYSTEM_CA_FILE = env_str("PARTNER_SYSTEM_CA_FILE", default="")
+PARTNER_SYSTEM_HTTP_TIMEOUT = env_int("PARTNER_SYSTEM_HTTP_TIMEOUT_SECONDS", 30)
+PARTNER_SYSTEM_HTTP_RETRIES = env_int("PARTNER_SYSTEM_HTTP_RETRIES", 4)
+# The first retry waits this long, each next one twice as long (2, 4, 8, 16 s).
+PARTNER_SYSTEM_HTTP_BACKOFF = float(env_int("PARTNER_SYSTEM_HTTP_BACKOFF_MS", 2000)) / 1000
+# How often beat starts a sync; 0 turns the schedule off (the command still works).
+PARTNER_SYSTEM_SYNC_MINUTES = env_int("PARTNER_SYSTEM_SYNC_MINUTES", 15)
+# A run renews its lease between files; one file must be applied within it. A run whose
+# process died holds nothing longer than this.
+PARTNER_SYSTEM_LEASE_SECONDS = env_int("PARTNER_SYSTEM_LEASE_SECONDS", 30 * 60)
+if PARTNER_SYSTEM_SYNC_MINUTES > 0:
+    CELERY_BEAT_SCHEDULE["sync-partner-system"] = {
+        "task": "claims_portal.partner_system.tasks.sync_partner_system",
+        "schedule": timedelta(minutes=PARTNER_SYSTEM_SYNC_MINUTES),
+    }
 
 # --- Cache (rate limits and throttles) --------------------------------------
 # Counters that must hold across every server process (the partner-code limit, sign-in

@@ -7,6 +7,7 @@ from django.urls import include, path, register_converter
 from approvals import views as review_views
 from claims import views as claim_views
 from claims_portal import views
+from claims_portal.partner_system import views as partner_system_views
 from customers import views as customer_views
 from partners import views as partner_views
 
@@ -156,6 +157,17 @@ urlpatterns = [
     path("review/bulk/assign/", review_views.bulk_assign, name="review_bulk_assign"),
     path("review/bulk/approve/", review_views.bulk_approve, name="review_bulk_approve"),
     path("review/bulk/reject/", review_views.bulk_reject, name="review_bulk_reject"),
+    path("review/sync-conflicts/", partner_system_views.conflict_list, name="sync_conflicts"),
+    path(
+        "review/sync-conflicts/<int:pk>/keep/",
+        partner_system_views.keep_portals,
+        name="sync_conflict_keep",
+    ),
+    path(
+        "review/sync-conflicts/<int:pk>/take/",
+        partner_system_views.take_vendors,
+        name="sync_conflict_take",
+    ),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from customers.models import Association, ChangeRequest, Customer, CustomerMembership
+from customers.models import (
+    Association,
+    ChangeRequest,
+    Customer,
+    CustomerMembership,
+    UsageSnapshot,
+)
 
 
 class CustomerMembershipInline(admin.TabularInline):
@@ -21,8 +27,16 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(Association)
 class AssociationAdmin(admin.ModelAdmin):
-    list_display = ["customer", "workload", "partner", "since", "ended_on", "active_usage_pct"]
-    list_filter = ["workload", "ended_on"]
+    list_display = [
+        "customer",
+        "workload",
+        "partner",
+        "since",
+        "ended_on",
+        "origin",
+        "active_usage_pct",
+    ]
+    list_filter = ["workload", "ended_on", "origin"]
     search_fields = ["customer__name", "partner__name"]
     autocomplete_fields = ["customer", "partner", "workload"]
     raw_id_fields = ["source_claim"]
@@ -35,3 +49,22 @@ class ChangeRequestAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     raw_id_fields = ["claim", "created_by"]
     autocomplete_fields = ["customer", "from_partner", "to_partner", "workload"]
+
+
+@admin.register(UsageSnapshot)
+class UsageSnapshotAdmin(admin.ModelAdmin):
+    """Imported from the vendor's partner system; read here, corrected there."""
+
+    list_display = ["customer", "workload", "date", "active_users", "licensed_seats"]
+    list_display += ["active_usage_pct", "imported_at"]
+    list_filter = ["workload"]
+    search_fields = ["customer__name", "customer__tenant_id"]
+    date_hierarchy = "date"
+    list_select_related = ["customer", "workload"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -63,6 +63,12 @@ class CustomerMembership(models.Model):
 class Association(models.Model):
     """Who is partner of record for one customer workload, and since when."""
 
+    class Origin(models.TextChoices):
+        # Granted by a claim, or entered by an administrator: the portal's own record.
+        PORTAL = "portal", _("Portal")
+        # Imported from the vendor's partner system, which may later move or end it.
+        PARTNER_SYSTEM = "partner_system", _("Vendor's partner system")
+
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="associations")
     workload = models.ForeignKey(
         "partners.Workload", on_delete=models.PROTECT, related_name="associations"
@@ -91,6 +97,14 @@ class Association(models.Model):
         _("usage growth % (window)"), max_digits=6, decimal_places=2, null=True, blank=True
     )
     usage_updated_at = models.DateTimeField(_("usage updated"), null=True, blank=True)
+    # db_default too: rows written by SQL (the benchmark filler, fixtures) are the portal's.
+    origin = models.CharField(
+        _("origin"),
+        max_length=20,
+        choices=Origin.choices,
+        default=Origin.PORTAL,
+        db_default=Origin.PORTAL,
+    )
 
     class Meta:
         ordering = ["customer", "workload", "-since"]
@@ -114,6 +128,56 @@ class Association(models.Model):
     @property
     def is_active(self) -> bool:
         return self.ended_on is None
+
+
+class UsageSnapshot(models.Model):
+    """One day's usage of one customer workload, as the vendor's partner system reported it.
+
+    Imported on a schedule (claims_portal.partner_system); eligibility rules for moving a
+    workload read the series (usage threshold, no growth over a window).
+    """
+
+    # Written a million rows at a time by the partner-system import, which joins the
+    # customers and workloads it names and takes the KEY SHARE lock a foreign key's trigger
+    # would take, once per customer instead of once per row: so no constraint in the
+    # database (it tripled the import's time), and no index of its own for the customer
+    # (the unique index starts with it). Deletes still cascade / protect through Django.
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="usage",
+        db_index=False,
+        db_constraint=False,
+    )
+    workload = models.ForeignKey(
+        "partners.Workload", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    date = models.DateField(_("date"))
+    active_users = models.PositiveIntegerField(_("active users"))
+    licensed_seats = models.PositiveIntegerField(_("licensed seats"))
+    active_usage_pct = models.DecimalField(
+        _("active usage %"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    imported_at = models.DateTimeField(_("imported"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("usage snapshot")
+        ordering = ["customer", "workload", "-date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "workload", "date"], name="one_usage_snapshot_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(active_usage_pct__gte=0) & Q(active_usage_pct__lte=100),
+                name="usage_pct_between_0_and_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}/{self.workload_id} {self.date}: {self.active_usage_pct}%"
 
 
 class ChangeRequest(models.Model):

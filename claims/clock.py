@@ -88,7 +88,7 @@ def wind(
     Called by the life cycle as the claim changes status, under the claim's lock.
     """
     now = now or timezone.now()
-    calendar = claim.program.calendar()
+    calendar = claim.calendar()
     leaving = TURN.get(from_status)
     if (from_status, to_status) in PAUSING_MOVES and claim.due_at is not None:
         assert leaving is not None
@@ -120,7 +120,7 @@ def wind(
 def _remind_at(
     claim: Claim, calendar: Calendar, now: datetime.datetime
 ) -> datetime.datetime | None:
-    lead = claim.program.reminder_days
+    lead = claim.rules.reminder_days
     if not lead or claim.due_at is None or claim.due_at <= now:
         return None  # no reminder wanted, or overdue already: the escalation says it
     return max(now, calendar.subtract(claim.due_at, lead * DAY))
@@ -176,7 +176,7 @@ def clocks(claim: Claim, *, now: datetime.datetime | None = None) -> list[Clock]
         for party, field in PAUSED_FIELD.items()
         if getattr(claim, field) is not None
     }
-    calendar = claim.program.calendar() if (claim.due_at or paused) else None
+    calendar = claim.calendar() if (claim.due_at or paused) else None
     if turn is not None:
         left = calendar.between(now, claim.due_at) if calendar and claim.due_at else None
         result.append(Clock(turn, True, claim.due_at, left))

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from claims_portal.business_days import Calendar
 from claims_portal.models import AppendOnlyQuerySet
 from partners.models import ProgramRules
 
@@ -153,6 +154,10 @@ class Claim(models.Model):
     def rules(self) -> ProgramRules:
         """The program rules this claim is checked and timed by."""
         return ProgramRules.from_snapshot(self.program_rules, self.program)
+
+    def calendar(self) -> Calendar:
+        """The business calendar this claim's deadlines count on (from its rules)."""
+        return self.rules.calendar(self.program)
 
 
 DECIDED_STATES = frozenset(

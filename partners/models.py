@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -26,8 +26,9 @@ class ProgramRules:
 
     An administrator may change a program's rules at any time; a claim already started is
     checked and timed by the rules it was created under, so its outcome does not move
-    under the parties' feet. A rule the snapshot lacks (added after the claim was created)
-    is read from the program as it is now.
+    under the parties' feet: the checks (minimum seats, claim limit, public sector), the
+    SLA days and reminder lead, and the calendar its deadlines count on. A rule the
+    snapshot lacks (added after the claim was created) is read from the program as it is.
     """
 
     min_seats: int
@@ -36,17 +37,52 @@ class ProgramRules:
     partner_confirm_days: int
     review_days: int
     correction_days: int
+    reminder_days: int
+    calendar_country: str
+    calendar_subdivision: str
+    # The program's extra closed days (ISO dates) when the claim was created; None for a
+    # claim from before they were kept, which follows the program's (read when needed).
+    closed_days: tuple[str, ...] | None
+
+    # Plain fields of Program, copied as they are (a new period takes these too).
+    PROGRAM_FIELDS = (
+        "min_seats",
+        "claim_limit_per_partner",
+        "public_sector_requires_authorisation",
+        "partner_confirm_days",
+        "review_days",
+        "correction_days",
+        "reminder_days",
+        "calendar_country",
+        "calendar_subdivision",
+    )
+
+    @staticmethod
+    def _closed_days(program: Program) -> tuple[str, ...]:
+        return tuple(d.isoformat() for d in program.closed_days.values_list("date", flat=True))
 
     @classmethod
     def of(cls, program: Program) -> ProgramRules:
-        return cls(**{f.name: getattr(program, f.name) for f in fields(cls)})
+        values = {name: getattr(program, name) for name in cls.PROGRAM_FIELDS}
+        return cls(**values, closed_days=cls._closed_days(program))
 
     @classmethod
     def from_snapshot(cls, snapshot: dict[str, Any], program: Program) -> ProgramRules:
-        return cls(**{f.name: snapshot.get(f.name, getattr(program, f.name)) for f in fields(cls)})
+        values = {name: snapshot.get(name, getattr(program, name)) for name in cls.PROGRAM_FIELDS}
+        closed = snapshot.get("closed_days")
+        return cls(**values, closed_days=tuple(closed) if closed is not None else None)
 
     def as_snapshot(self) -> dict[str, Any]:
-        return asdict(self)
+        closed = None if self.closed_days is None else list(self.closed_days)
+        return {**asdict(self), "closed_days": closed}
+
+    def calendar(self, program: Program) -> Calendar:
+        closed = self.closed_days if self.closed_days is not None else self._closed_days(program)
+        return Calendar(
+            self.calendar_country,
+            self.calendar_subdivision,
+            (datetime.date.fromisoformat(day) for day in closed),
+        )
 
 
 class Program(models.Model):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from claims_portal.audit import log_action
-from partners.models import ChangePolicy, Program, SowCatalog, SowCatalogItem
+from partners.models import ChangePolicy, Program, ProgramRules, SowCatalog, SowCatalogItem
 
 
 class CatalogError(Exception):
@@ -254,7 +254,8 @@ def create_next_period(
             start_date=start_date,
             end_date=end_date,
             logo=source.logo,
-            **source.rules.as_snapshot(),
+            # The rules and the calendar's country; not last period's closed days.
+            **{name: getattr(source, name) for name in ProgramRules.PROGRAM_FIELDS},
         )
         target.workloads.set(source.workloads.all())
         policy = ChangePolicy.objects.filter(program=source).first()

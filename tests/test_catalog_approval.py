@@ -17,7 +17,7 @@ from claims import lifecycle
 from claims.models import Claim, ClaimLine
 from claims_portal.audit import history, verify_history
 from partners import services
-from partners.models import Program, SowCatalog
+from partners.models import ClosedDay, Program, SowCatalog
 from tests import factories as f
 
 
@@ -284,3 +284,43 @@ def test_a_claim_from_before_snapshots_follows_the_program(world):
     Program.objects.filter(pk=world.program.pk).update(min_seats=77)
     claim = Claim.objects.get(pk=claim.pk)
     assert claim.rules.min_seats == 77
+
+
+def test_a_claim_keeps_the_calendar_it_was_created_under(world):
+    Program.objects.filter(pk=world.program.pk).update(
+        calendar_country="GB", calendar_subdivision="ENG", reminder_days=2
+    )
+    ClosedDay.objects.create(program=world.program, date=datetime.date(2026, 12, 28))
+    earlier = world.draft(workloads=[world.workloads[0]])
+    Program.objects.filter(pk=world.program.pk).update(calendar_country="DE", reminder_days=3)
+    ClosedDay.objects.create(program=world.program, date=datetime.date(2026, 12, 29))
+    later = world.draft(
+        workloads=[world.workloads[0]],
+        customer=world.other_customer,
+        user=world.other_customer_user,
+    )
+    old, new = Claim.objects.get(pk=earlier.pk), Claim.objects.get(pk=later.pk)
+    assert (old.rules.calendar_country, old.rules.reminder_days) == ("GB", 2)
+    assert old.rules.closed_days == ("2026-12-28",)
+    assert (new.rules.calendar_country, new.rules.reminder_days) == ("DE", 3)
+    assert new.rules.closed_days == ("2026-12-28", "2026-12-29")
+    assert not old.calendar().is_open(datetime.date(2026, 12, 28))
+    assert old.calendar().is_open(datetime.date(2026, 12, 29))
+    assert not new.calendar().is_open(datetime.date(2026, 12, 29))
+    assert not old.calendar().is_open(datetime.date(2026, 12, 25))  # Christmas in England
+
+
+def test_a_new_period_takes_the_calendar_country_but_not_last_years_closed_days(world):
+    Program.objects.filter(pk=world.program.pk).update(calendar_country="GB")
+    world.program.refresh_from_db()
+    ClosedDay.objects.create(program=world.program, date=datetime.date(2026, 12, 28))
+    new = services.create_next_period(
+        source=world.program,
+        name="Next",
+        slug="next",
+        start_date=world.program.end_date + datetime.timedelta(days=1),
+        end_date=world.program.end_date + datetime.timedelta(days=365),
+        user=world.lead,
+    )
+    assert new.calendar_country == "GB"
+    assert not new.closed_days.exists()

@@ -9,3 +9,6 @@ class PortalConfig(AppConfig):
     name = "claims_portal"
     label = "portal"
     verbose_name = "Portal"
+
+    def ready(self) -> None:
+        from claims_portal import sessions  # noqa: F401  (connects the sign-in receivers)

@@ -66,6 +66,12 @@ def pytest_runtest_setup(item):
 
 
 @pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path_factory):
+    """Uploaded documents and images go to a throw-away folder, never the checkout."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path_factory.mktemp("private")
+
+
+@pytest.fixture(autouse=True)
 def _eager_tasks(request, settings):
     """Tasks run in-process unless a test starts a real worker."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from claims.models import Claim, ClaimLine
 from claims_portal.lists import PortalFilterSet, SortFilter
+from customers.models import Customer
 from partners.models import Partner, Program, Workload
 
 CLAIM_SORTS = {
@@ -21,12 +22,16 @@ CLAIM_SORTS = {
     "reference": (_("Reference"), ("reference", "-pk")),
 }
 
-# Drafts never reach the partner, so its status filter does not offer them.
+# Drafts never reach the partner, so its status filter does not offer them (a claim
+# awaiting the customer's approval is the partner's only when the partner prepared it).
 PARTNER_STATUSES = [
-    (value, label)
-    for value, label in Claim.Status.choices
-    if value not in (Claim.Status.DRAFT, Claim.Status.AWAITING_CUSTOMER_APPROVAL)
+    (value, label) for value, label in Claim.Status.choices if value != Claim.Status.DRAFT
 ]
+
+PARTNER_SORTS = {
+    **CLAIM_SORTS,
+    "submitted": (_("Submitted, newest first"), ("-submitted_at", "-pk")),
+}
 
 
 def _day_start(day: datetime.date) -> datetime.datetime:
@@ -115,10 +120,58 @@ class CustomerClaimFilterSet(ClaimFilterSet):
 
 
 class PartnerClaimFilterSet(ClaimFilterSet):
+    """The partner's dashboard; `selectors.partner_claim_list` narrows the choices to it."""
+
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=PARTNER_STATUSES, empty_label=_("All statuses")
     )
-    search_fields = ("customer__name", "customer__tenant_id")
+    customer = django_filters.CharFilter(
+        label=_("Customer tenant id"),
+        method="filter_customer",
+        max_length=64,
+        widget=forms.TextInput(attrs={"placeholder": _("Exact tenant id")}),
+    )
+    needs_action = django_filters.BooleanFilter(
+        label=_("Needs my action"), method="filter_needs_action", widget=forms.CheckboxInput
+    )
+    overdue = django_filters.BooleanFilter(
+        label=_("Overdue"), method="filter_overdue", widget=forms.CheckboxInput
+    )
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="search",
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Reference, customer or tenant")}
+        ),
+    )
+    sort = SortFilter(PARTNER_SORTS)
+
+    def filter_customer(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            customer_id__in=Customer.objects.filter(tenant_id__iexact=value).values("pk")
+        )
+
+    def filter_needs_action(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        # The partner's move: confirm or return what the customer signed.
+        return queryset.filter(status=Claim.Status.AWAITING_PARTNER) if value else queryset
+
+    def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        return queryset.filter(due_at__lt=timezone.now()) if value else queryset
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # The customers are found first, through their trigram indexes (customers.models),
+        # so the partner's claims are read once, never joined row by row to every customer.
+        value = value.strip()
+        if not value:
+            return queryset
+        customers = Customer.objects.filter(
+            Q(name__icontains=value) | Q(tenant_id__icontains=value)
+        ).values("pk")
+        return queryset.filter(Q(reference__icontains=value) | Q(customer_id__in=customers))
 
 
 class ClaimsTeamClaimFilterSet(ClaimFilterSet):

@@ -67,6 +67,14 @@ class Transition:
 
 
 TRANSITIONS: dict[ClaimAction, Transition] = {
+    # A partner prepares a claim (custom SOW) for the customer's approver to review,
+    # correct and sign: it starts awaiting the customer, never as anyone's draft.
+    A.PREPARE: Transition(
+        frozenset(),
+        frozenset({R.PARTNER}),
+        S.AWAITING_CUSTOMER_APPROVAL,
+        gettext_lazy("prepared"),
+    ),
     A.EDIT: Transition(
         frozenset({S.DRAFT, S.AWAITING_CUSTOMER_APPROVAL, S.RETURNED_TO_CUSTOMER}),
         CUSTOMER,
@@ -451,6 +459,60 @@ def create_claim(
             to_status=S.DRAFT,
             changes=snapshot(data),
         )
+    return claim
+
+
+def prepare_claim(
+    *,
+    customer: Customer,
+    partner: Partner,
+    program: Program,
+    user: User,
+    data: ClaimInput,
+    custom_sow: str,
+) -> Claim:
+    """The partner prepares a claim with its custom SOW for the customer to review and sign.
+
+    `custom_sow` is the name of the checked document already in private storage
+    (claims_portal.uploads). The claim waits for the customer's approver from the start.
+    """
+    if not data.lines:
+        raise ClaimError(_("Pick at least one service."))
+    if not custom_sow:
+        raise ClaimError(_("Upload the custom SOW (a PDF)."), field="custom_sow")
+    transition = TRANSITIONS[A.PREPARE]
+    assert transition.target is not None
+    with transaction.atomic():
+        claim = Claim(
+            customer=customer,
+            partner=partner,
+            program=program,
+            created_by=user,
+            survey_contact_mode=data.survey_contact_mode,
+            survey_contact_name=data.survey_contact_name,
+            survey_contact_email=data.survey_contact_email,
+            survey_contact_phone=data.survey_contact_phone,
+            public_sector_details=dict(data.public_sector_details),
+            custom_sow=custom_sow,
+            partner_prepared=True,
+            status=transition.target,
+        )
+        held = roles_on_claim(user, claim) & transition.roles
+        if not held:
+            raise ClaimError(_("Only people of the partner can prepare its claims."))
+        claim.reference = _next_reference(timezone.now().year)
+        claim.save()
+        _write_lines(claim, data)
+        event = record_event(
+            claim,
+            action=A.PREPARE,
+            user=user,
+            role=next(role for role in _ROLE_PRECEDENCE if role in held),
+            to_status=claim.status,
+            changes={**snapshot(data), "custom_sow": True},
+        )
+        notify_parties(claim, event)
+        claim_transitioned.send(sender=Claim, claim=claim, event=event)
     return claim
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import FileExtensionValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -9,12 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from claims_portal.business_days import Calendar
 from claims_portal.models import AppendOnlyQuerySet
 from partners.models import ProgramRules
+from claims_portal.uploads import private_storage, sow_upload_to
 
 
 class ClaimAction(models.TextChoices):
     """Everything that can happen to a claim, as recorded in its history."""
 
     CREATE = "created", _("Created")
+    PREPARE = "prepare", _("Prepared by the partner")
     EDIT = "edit", _("Edited")
     ROUTE = "route", _("Sent to the approver")
     SIGN = "sign", _("Signed and submitted")
@@ -82,11 +84,19 @@ class Claim(models.Model):
     # The program's public-sector fields as the customer filled them: {key: {label,
     # required, value}}, so a field changed in admin later does not change this claim.
     public_sector_details = models.JSONField(_("public-sector details"), default=dict, blank=True)
+    # Checked by content (claims_portal.uploads.check_pdf) where it is uploaded; kept
+    # outside the web root and served only through the claim's pages.
     custom_sow = models.FileField(
         _("custom SOW document"),
-        upload_to="sow/%Y/",
+        upload_to=sow_upload_to,
+        storage=private_storage,
         blank=True,
-        validators=[FileExtensionValidator(["pdf", "docx"])],
+        max_length=200,
+    )
+    # Prepared by the partner for the customer to review and sign (an invite link), so the
+    # partner sees it before the customer has signed.
+    partner_prepared = models.BooleanField(
+        _("prepared by the partner"), default=False, editable=False
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

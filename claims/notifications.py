@@ -28,8 +28,9 @@ def _recipient_ids(claim: Claim, event: Event) -> set[int]:
     customers: QuerySet = CustomerMembership.objects.filter(
         customer_id=claim.customer_id, user__is_active=True
     )
-    if event.action == ClaimAction.ROUTE:
-        # Routing asks the approvers to sign; nobody else has anything to do yet.
+    if event.action in (ClaimAction.ROUTE, ClaimAction.PREPARE):
+        # Routing (or a partner preparing a claim) asks the approvers to sign; nobody else
+        # has anything to do yet.
         customers = customers.filter(role=CustomerMembership.Role.APPROVER)
         partners = PartnerMembership.objects.none()
     elif event.action == ClaimAction.COMMENT and claim.status in _BEFORE_THE_PARTNER:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 
 from claims.filters import (
     ClaimsTeamClaimFilterSet,
@@ -15,9 +17,12 @@ from claims.filters import (
 )
 from claims.models import Claim, ClaimLine, Event
 from claims_portal.roles import Roles
+from partners.models import Program, Workload
 
-# A partner never sees a customer's drafts before they are submitted to it.
+# A partner never sees a customer's drafts before they are submitted to it; a claim that
+# waits for the customer's approver is the partner's only when the partner prepared it.
 _NOT_YET_THE_PARTNERS = (Claim.Status.DRAFT, Claim.Status.AWAITING_CUSTOMER_APPROVAL)
+_COUNTED_AGAINST_LIMIT = (Claim.Status.APPROVED, Claim.Status.PARTIALLY_APPROVED)
 
 
 def _with_list_data(qs: QuerySet[Claim]) -> QuerySet[Claim]:
@@ -45,8 +50,8 @@ def claims_for_customer(roles: Roles) -> QuerySet[Claim]:
 def _partner_claims(roles: Roles) -> QuerySet[Claim]:
     if roles.partner_membership is None:
         return Claim.objects.none()
-    return Claim.objects.filter(partner_id=roles.partner_membership.partner_id).exclude(
-        status__in=_NOT_YET_THE_PARTNERS
+    return Claim.objects.filter(partner_id=roles.partner_membership.partner_id).filter(
+        ~Q(status__in=_NOT_YET_THE_PARTNERS) | Q(partner_prepared=True)
     )
 
 
@@ -60,6 +65,52 @@ def partner_status_counts(roles: Roles) -> dict[str, int]:
     return {row["status"]: row["n"] for row in rows}
 
 
+@dataclass(frozen=True)
+class ProgramUsage:
+    """How much of a program's claim limit the partner has used (approved claims)."""
+
+    program: Program
+    limit: int | None
+    used: int
+
+    @property
+    def percent(self) -> int:
+        if not self.limit:
+            return 0
+        return min(100, round(100 * self.used / self.limit))
+
+    @property
+    def reached(self) -> bool:
+        return self.limit is not None and self.used >= self.limit
+
+
+def partner_program_usage(roles: Roles) -> list[ProgramUsage]:
+    """The partner's current programs, each with its claim limit and the claims counted."""
+    partner = roles.partner
+    if partner is None:
+        return []
+    today = timezone.localdate()
+    programs = list(
+        Program.objects.filter(
+            catalogs__partner=partner, start_date__lte=today, end_date__gte=today
+        ).order_by("-start_date", "name")
+    )
+    used = dict(
+        Claim.objects.filter(
+            partner=partner,
+            program__in=programs,
+            status__in=_COUNTED_AGAINST_LIMIT,
+        )
+        .order_by()
+        .values_list("program_id")
+        .annotate(n=Count("pk"))
+    )
+    return [
+        ProgramUsage(program, program.claim_limit_per_partner, used.get(program.pk, 0))
+        for program in programs
+    ]
+
+
 def claims_for_claims_team(roles: Roles) -> QuerySet[Claim]:
     if not roles.is_claims_team:
         return Claim.objects.none()
@@ -71,7 +122,16 @@ def customer_claim_list(roles: Roles, *, filters: Mapping[str, Any]) -> Customer
 
 
 def partner_claim_list(roles: Roles, *, filters: Mapping[str, Any]) -> PartnerClaimFilterSet:
-    return PartnerClaimFilterSet(filters, queryset=claims_for_partner(roles))
+    filterset = PartnerClaimFilterSet(filters, queryset=claims_for_partner(roles))
+    # Only the programs the partner takes part in, and their services, are offered.
+    programs = Program.objects.none()
+    if roles.partner_membership is not None:
+        programs = Program.objects.filter(catalogs__partner_id=roles.partner_membership.partner_id)
+    filterset.filters["program"].queryset = programs.order_by("-start_date", "name")
+    filterset.filters["workload"].queryset = (
+        Workload.objects.filter(programs__in=programs).distinct().order_by("name")
+    )
+    return filterset
 
 
 def claims_team_claim_list(roles: Roles, *, filters: Mapping[str, Any]) -> ClaimsTeamClaimFilterSet:

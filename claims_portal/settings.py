@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "claims_portal.context_processors.roles",
+                "claims_portal.context_processors.notifications",
             ],
         },
     },
@@ -143,6 +144,14 @@ STORAGES = {
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Uploaded documents (custom SOWs) and re-encoded images live here, outside MEDIA_ROOT and
+# the static files, so nothing serves them except views that check who is asking
+# (claims_portal.uploads).
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private")))
+# One uploaded file is kept up to this size; beyond it the rest is counted, not stored,
+# so the form can say how large it was (claims_portal.uploads.CappedUploadHandler).
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = ["claims_portal.uploads.CappedUploadHandler"]
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -247,6 +256,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "claims.tasks.sweep_notifications",
         "schedule": crontab(minute="*"),
         "options": {"expires": 60},
+    },
+    "sweep-unsent-invitations": {
+        "task": "partners.tasks.sweep_invitations",
+        "schedule": crontab(minute="*/5"),
     },
 }
 # A lost message is recovered by the sweep once it is this old.

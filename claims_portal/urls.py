@@ -80,6 +80,11 @@ urlpatterns = [
     path("organisation/members/remove/", customer_views.remove_member, name="organisation_remove"),
     path("organisation/join/<str:token>/", customer_views.join, name="organisation_join"),
     path("associations/", customer_views.associations, name="associations"),
+    path(
+        "claims/<ref:reference>/sow.pdf",
+        partner_views.CustomerSowView.as_view(),
+        name="customer_claim_sow",
+    ),
     # Partners
     path("partner/", partner_views.dashboard, name="partner_dashboard"),
     path(
@@ -107,6 +112,41 @@ urlpatterns = [
         partner_views.WithdrawView.as_view(),
         name="partner_claim_withdraw",
     ),
+    path("partner/confirm/", partner_views.bulk_confirm, name="partner_bulk_confirm"),
+    path("partner/prepare/", partner_views.prepare, name="partner_prepare"),
+    path(
+        "partner/claims/<ref:reference>/invite/",
+        partner_views.IssueInviteView.as_view(),
+        name="partner_invite_issue",
+    ),
+    path(
+        "partner/claims/<ref:reference>/invite/revoke/",
+        partner_views.RevokeInviteView.as_view(),
+        name="partner_invite_revoke",
+    ),
+    path(
+        "partner/claims/<ref:reference>/invite/send/",
+        partner_views.SendInviteView.as_view(),
+        name="partner_invite_send",
+    ),
+    path(
+        "partner/claims/<ref:reference>/sow.pdf",
+        partner_views.PartnerSowView.as_view(),
+        name="partner_claim_sow",
+    ),
+    path("partner/team/", partner_views.team_page, name="partner_team"),
+    path("partner/team/invite/", partner_views.team_invite, name="partner_team_invite"),
+    path("partner/team/<int:pk>/role/", partner_views.team_role, name="partner_team_role"),
+    path("partner/team/<int:pk>/remove/", partner_views.team_remove, name="partner_team_remove"),
+    path(
+        "partner/team/invitations/<int:pk>/revoke/",
+        partner_views.team_revoke,
+        name="partner_team_revoke",
+    ),
+    # Any text reaches the views, so a damaged link gets a page that says so, not a 404.
+    path("partner/join/<str:token>/", partner_views.team_join, name="partner_team_join"),
+    path("partner/profile/", partner_views.profile, name="partner_profile"),
+    path("i/<str:token>/", partner_views.claim_invite, name="claim_invite"),
     # Claims team
     path("review/", review_views.queue, name="review_queue"),
     path(
@@ -168,6 +208,12 @@ urlpatterns = [
         partner_system_views.take_vendors,
         name="sync_conflict_take",
     ),
+    # Everyone signed in
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
+    path("notifications/read-all/", views.notifications_read_all, name="notifications_read_all"),
+    path("files/images/<path:name>", views.uploaded_image, name="uploaded_image"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
@@ -23,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from claims_portal.admin import AuditedAdmin
+from claims_portal.uploads import reencode_image
 from partners import catalog_csv, services
 from partners.admin_forms import (
     ApproveCatalogForm,
@@ -30,6 +33,7 @@ from partners.admin_forms import (
     CatalogImportForm,
     CopyCatalogsForm,
 )
+from partners.forms import LOGO_LIMITS
 from partners.models import (
     ChangePolicy,
     ClosedDay,
@@ -110,6 +114,7 @@ class ProgramAdmin(AuditedAdmin):
                 ),
             },
         ),
+        ("Links to prepared claims", {"fields": ["invite_valid_days"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Program]:
@@ -230,8 +235,32 @@ class PartnerMembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class PartnerAdminForm(forms.ModelForm):
+    """A logo uploaded here is checked and re-encoded like one from the partner's profile."""
+
+    class Meta:
+        model = Partner
+        fields = [
+            "name",
+            "slug",
+            "code",
+            "partner_id",
+            "logo",
+            "contact_email",
+            "is_active",
+            "public_sector_authorised",
+        ]
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if isinstance(logo, UploadedFile):
+            return reencode_image(logo, limits=LOGO_LIMITS)
+        return logo
+
+
 @admin.register(Partner)
 class PartnerAdmin(AuditedAdmin):
+    form = PartnerAdminForm
     list_display = ["name", "code", "partner_id", "is_active", "public_sector_authorised"]
     list_filter = ["is_active", "public_sector_authorised"]
     search_fields = ["name", "code", "partner_id", "slug"]

@@ -11,9 +11,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from claims_portal.business_days import Calendar
+from claims_portal.uploads import image_storage, logo_upload_to
 
 partner_code_validator = RegexValidator(
     r"^[A-Z0-9]{4,12}$", _("A partner code is 4 to 12 capital letters or digits.")
@@ -136,6 +138,12 @@ class Program(models.Model):
         default=1,
         help_text=_("0: no reminder, only the escalation once a deadline has passed."),
     )
+    invite_valid_days = models.PositiveSmallIntegerField(
+        _("invite links valid for (days)"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("How long a link to a claim a partner prepared stays valid."),
+    )
 
     class Meta:
         ordering = ["-start_date", "name"]
@@ -254,7 +262,10 @@ class Partner(models.Model):
         _("partner code"), max_length=12, unique=True, validators=[partner_code_validator]
     )
     partner_id = models.CharField(_("partner id"), max_length=40, unique=True)
-    logo = models.ImageField(_("logo"), upload_to="partners/", blank=True)
+    # Always a PNG the portal re-encoded (claims_portal.uploads.reencode_image).
+    logo = models.ImageField(
+        _("logo"), upload_to=logo_upload_to, storage=image_storage, blank=True, max_length=200
+    )
     contact_email = models.EmailField(_("contact address"))
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Untick to suspend the partner.")
@@ -405,3 +416,82 @@ class ChangePolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program} policy"
+
+
+class ClaimInvite(models.Model):
+    """A link the partner sends a customer to open a claim it prepared (`/i/<token>/`).
+
+    The token is signed (partners.invites) and names this row and its nonce, so it is
+    bound to one claim; it stops working when it expires, is revoked or has been used.
+    """
+
+    claim = models.ForeignKey("claims.Claim", on_delete=models.CASCADE, related_name="invites")
+    nonce = models.CharField(max_length=32, unique=True, editable=False)
+    email = models.EmailField(_("customer's email"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    # The partner asked the portal to email the link; a worker sends it and sets sent_at.
+    send_requested_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("emailed"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim"],
+                condition=Q(revoked_at__isnull=True, used_at__isnull=True),
+                name="one_live_invite_per_claim",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Invite to {self.claim_id} ({self.email or 'no email'})"
+
+
+class PartnerInvitation(models.Model):
+    """An invitation to join a partner's team, accepted through a signed, expiring link."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email"))
+    role = models.CharField(
+        _("role"),
+        max_length=10,
+        choices=PartnerMembership.Role.choices,
+        default=PartnerMembership.Role.MEMBER,
+    )
+    nonce = models.CharField(max_length=32, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    send_requested_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                "partner",
+                Lower("email"),
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_invitation_per_partner_email",
+                violation_error_message=_("This address already has an open invitation."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.partner}"

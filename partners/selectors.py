@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils import timezone
 
+from claims.models import Claim
 from partners.models import Partner, Program
 
 
@@ -29,3 +31,25 @@ def current_program(partner: Partner, slug: str | None = None) -> Program | None
     if slug is not None:
         return next((p for p in programs if p.slug == slug), None)
     return programs[0] if len(programs) == 1 else None
+
+
+def recent_customers(partner: Partner, *, limit: int = 50) -> list[dict[str, str]]:
+    """Tenant ids and names of the customers of the partner's most recent claims."""
+    seen: dict[str, dict[str, str]] = {}
+    # Only claims the partner sees: never a customer's draft it has not been sent.
+    rows = (
+        Claim.objects.filter(partner=partner)
+        .filter(
+            ~Q(status__in=[Claim.Status.DRAFT, Claim.Status.AWAITING_CUSTOMER_APPROVAL])
+            | Q(partner_prepared=True)
+        )
+        .order_by("-created_at")
+        .values("customer__tenant_id", "customer__name")[: limit * 4]
+    )
+    for row in rows:
+        tenant = row["customer__tenant_id"]
+        if tenant not in seen:
+            seen[tenant] = {"tenant_id": tenant, "name": row["customer__name"]}
+        if len(seen) >= limit:
+            break
+    return list(seen.values())

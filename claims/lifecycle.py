@@ -487,6 +487,7 @@ def prepare_claim(
             customer=customer,
             partner=partner,
             program=program,
+            program_rules=Program.objects.get(pk=program.pk).rules.as_snapshot(),
             created_by=user,
             survey_contact_mode=data.survey_contact_mode,
             survey_contact_name=data.survey_contact_name,

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from claims_portal.business_days import Calendar
 from claims_portal.models import AppendOnlyQuerySet
-from partners.models import ProgramRules
 from claims_portal.uploads import private_storage, sow_upload_to
+from partners.models import ProgramRules
 
 
 class ClaimAction(models.TextChoices):

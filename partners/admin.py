@@ -13,8 +13,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.files.uploadedfile import UploadedFile
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect

@@ -52,7 +52,7 @@ from partners.forms import (
 )
 from partners.models import PartnerInvitation, PartnerMembership
 from partners.prepare import prepare_for_customer
-from partners.selectors import current_program, recent_customers
+from partners.selectors import current_program, current_programs, recent_customers
 
 partner_admin_required = role_required(lambda roles: roles.is_partner_admin)
 
@@ -328,9 +328,16 @@ def prepare(request: HttpRequest) -> HttpResponse:
     roles = _roles(request)
     partner = roles.partner
     assert partner is not None
-    program = current_program(partner)
+    programs = current_programs(partner)
+    program = current_program(partner, request.GET.get("program"))
     if program is None:
-        return render(request, "partners/no_program.html", {"partner": partner}, status=404)
+        # None current (404), or several and none chosen yet: the partner picks one.
+        return render(
+            request,
+            "partners/no_program.html",
+            {"partner": partner, "programs": programs},
+            status=200 if programs else 404,
+        )
     workloads = list(program.workloads.filter(is_active=True).order_by("name"))
     data = request.POST if request.method == "POST" else None
     files = request.FILES if request.method == "POST" else None

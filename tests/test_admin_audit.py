@@ -29,6 +29,7 @@ def _program_data(program: Program, **changes) -> dict[str, str]:
         "closed_days-INITIAL_FORMS": "0",
         "closed_days-MIN_NUM_FORMS": "0",
         "closed_days-MAX_NUM_FORMS": "1000",
+        "invite_valid_days": "14",
         "change_policy-TOTAL_FORMS": "1",
         "change_policy-INITIAL_FORMS": "1" if policy else "0",
         "change_policy-MIN_NUM_FORMS": "0",

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from claims import lifecycle
 from claims.lifecycle import ClaimError
-from claims.models import Claim
 from claims_portal.audit import history
 from customers.models import CustomerMembership
 from partners import invites, tokens

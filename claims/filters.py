@@ -163,7 +163,7 @@ class PartnerClaimFilterSet(ClaimFilterSet):
         return queryset.filter(due_at__lt=timezone.now()) if value else queryset
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        # The customers are found first, through their trigram indexes (customers.models),
+        # The customers are found first, through their trigram indexes (claims migration 0007),
         # so the partner's claims are read once, never joined row by row to every customer.
         value = value.strip()
         if not value:

@@ -100,6 +100,18 @@ class PortalFilterSet(django_filters.FilterSet):
     def wants_csv(self) -> bool:
         return bool(self.data.get("export") == "csv")
 
+    def active_filters(self) -> dict[str, Any]:
+        """The filters in use (not sort or export), once the form is valid."""
+        if not self.is_valid():
+            return {}
+        sort = self._sort_filter()
+        skip = {"export", sort.field_name if sort else ""}
+        return {
+            name: value
+            for name, value in self.form.cleaned_data.items()
+            if name not in skip and value not in (None, "", False)
+        }
+
 
 @dataclass(frozen=True)
 class Column:
@@ -118,14 +130,15 @@ class _Echo:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, zone: datetime.tzinfo) -> str:
+    # Called once per cell of exports of tens of thousands of rows: the common cases first.
     if value is None:
         return ""
     if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     if isinstance(value, datetime.date):
         return value.isoformat()
-    text = str(value)
+    text = value if isinstance(value, str) else str(value)
     if text.startswith(_FORMULA_START):
         return "'" + text
     return text
@@ -133,17 +146,21 @@ def _cell(value: Any) -> str:
 
 def csv_rows(rows: Iterable[Any], columns: Sequence[Column]) -> Iterator[str]:
     writer = csv.writer(_Echo())
+    zone = timezone.get_current_timezone()
+    readers = [column.value for column in columns]
     yield writer.writerow([str(column.header) for column in columns])
     for row in rows:
-        yield writer.writerow([_cell(column.value(row)) for column in columns])
+        yield writer.writerow([_cell(read(row), zone) for read in readers])
 
 
 def csv_response(
-    queryset: QuerySet, columns: Sequence[Column], filename: str
+    rows: QuerySet | Iterable[Any], columns: Sequence[Column], filename: str
 ) -> StreamingHttpResponse:
-    """Stream every row of `queryset` as CSV, a chunk at a time (never all in memory)."""
+    """Stream every row as CSV, a chunk at a time (never all in memory)."""
+    if isinstance(rows, QuerySet):
+        rows = rows.iterator(chunk_size=CSV_CHUNK)
     response = StreamingHttpResponse(
-        csv_rows(queryset.iterator(chunk_size=CSV_CHUNK), columns),
+        csv_rows(rows, columns),
         content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.localdate().isoformat()
@@ -175,12 +192,18 @@ class LargeListPaginator(Paginator):
     The list's queryset must be ordered, with the primary key last, to be a stable order.
     """
 
-    def __init__(self, object_list: QuerySet, per_page: int, *, cap: int = 1000) -> None:
+    def __init__(
+        self, object_list: QuerySet, per_page: int, *, cap: int = 1000, count: int | None = None
+    ) -> None:
         super().__init__(object_list, per_page)
         self.rows: QuerySet = object_list
         self.cap = cap
         self.capped = False
         self._exact = False
+        if count is not None:
+            # Known already (the list's own totals, say): exact, and no counting pass at all.
+            self._exact = True
+            self.__dict__["count"] = count
 
     @cached_property
     def count(self) -> int:
@@ -217,29 +240,6 @@ class LargeListPaginator(Paginator):
         return LargeListPage(*args, **kwargs)
 
 
-class DeferredJoinPaginator(Paginator):
-    """Pages of a long list: the page's keys first, then only those rows.
-
-    With OFFSET on the full rows PostgreSQL reads every earlier row of the table only to
-    discard it, so the last page of 55,000 claims costs as much as reading them all; on
-    the keys alone it walks an index (index-only when the list's filters and sort are
-    covered), and reads the 25 rows it shows by primary key.
-    """
-
-    def page(self, number: Any) -> Any:
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        queryset: QuerySet = self.object_list  # type: ignore[assignment]
-        keys = list(queryset.values_list("pk", flat=True)[bottom:top])
-        rows = {row.pk: row for row in queryset.filter(pk__in=keys).order_by()}
-        return self._get_page(  # type: ignore[attr-defined]
-            [rows[key] for key in keys if key in rows], number, self
-        )
-
-
 def list_response(
     request: HttpRequest,
     filterset: PortalFilterSet,
@@ -250,13 +250,16 @@ def list_response(
     context: dict[str, Any] | None = None,
     per_page: int = PER_PAGE,
     paginator_class: Callable[[QuerySet, int], Paginator] = Paginator,
-
-
-    paginator_class: type[Paginator] = Paginator,
+    export: Callable[[QuerySet], Iterable[Any]] | None = None,
 ) -> HttpResponseBase:
-    """The page of a filtered list, or with `?export=csv` all of its rows as CSV."""
+    """The page of a filtered list, or with `?export=csv` all of its rows as CSV.
+
+    `export` turns the filtered queryset into the rows the CSV columns read (plain values
+    a chunk at a time, say); by default the queryset's own model instances.
+    """
     if filterset.wants_csv and filterset.is_valid():
-        return csv_response(filterset.qs, columns, filename)
+        rows = export(filterset.qs) if export is not None else filterset.qs
+        return csv_response(rows, columns, filename)
     page = paginator_class(filterset.qs, per_page).get_page(request.GET.get("page"))
     return render(
         request,

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from claims import inbox
 from claims.forms import PartnerCodeForm
 from claims_portal import uploads
-from claims_portal.lists import Column, DeferredJoinPaginator, list_response
+from claims_portal.lists import Column, LargeListPaginator, list_response
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def notifications(request: HttpRequest) -> HttpResponseBase:
         template="notifications.html",
         columns=NOTIFICATION_COLUMNS,
         filename="notifications",
-        paginator_class=DeferredJoinPaginator,
+        paginator_class=LargeListPaginator,
     )
 
 

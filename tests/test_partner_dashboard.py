@@ -228,7 +228,7 @@ def test_the_csv_is_exactly_the_filtered_rows(client, world, listed):
     assert refs == sorted([claims["waiting"].reference, claims["waiting_northwind"].reference])
     everything = client.get(URL, {"export": "csv"})
     rows = list(csv.reader(io.StringIO(b"".join(everything.streaming_content).decode())))
-    prepared_rows = [row for row in rows[1:] if row[header.index("Custom SOW")] == "yes"]
+    prepared_rows = [row for row in rows[1:] if row[header.index("Custom SOW")] == "SOW"]
     assert len(prepared_rows) == 1 and len(rows) == 1 + len(claims) + 1
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from claims_portal.uploads import MB, ImageLimits, check_pdf, reencode_image
+from customers.models import Customer
+from customers.services import OrganisationError, domains_taken, parse_domains
 from partners.models import PartnerMembership
 from partners.prepare import OrganisationInput
 
@@ -17,11 +18,6 @@ LOGO_LIMITS = ImageLimits(max_bytes=2 * MB, max_pixels=4000 * 4000, max_side=512
 # At most this many claims are confirmed in one go (one transaction each).
 BULK_MAX = 100
 REFERENCE = re.compile(r"^CLM-[0-9]{4}-[0-9]{6,9}$")
-
-domain_validator = RegexValidator(
-    r"^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
-    _("Give a domain such as contoso.com (no @, no https://)."),
-)
 
 
 class PrepareCustomerForm(forms.Form):
@@ -46,9 +42,28 @@ class PrepareCustomerForm(forms.Form):
         return self.cleaned_data["tenant_id"].strip().lower()
 
     def clean_domain(self) -> str:
-        domain = self.cleaned_data["domain"].strip().lower().removeprefix("@")
-        domain_validator(domain)
+        try:
+            [domain] = parse_domains([self.cleaned_data["domain"]])
+        except OrganisationError as exc:
+            raise forms.ValidationError(str(exc)) from exc
         return domain
+
+    def clean(self):
+        data = super().clean()
+        tenant, domain = data.get("tenant_id"), data.get("domain")
+        known = tenant and Customer.objects.filter(tenant_id__iexact=tenant).exists()
+        if tenant and domain and not known and domains_taken([domain]):
+            # A domain belongs to one organisation (customers.services): the partner names
+            # that organisation by its tenant id instead.
+            self.add_error(
+                "domain",
+                _(
+                    "An organisation in the portal already uses %(domain)s. Give its tenant "
+                    "id above (ask the customer for it)."
+                )
+                % {"domain": domain},
+            )
+        return data
 
     def to_input(self) -> OrganisationInput:
         data = self.cleaned_data

@@ -5,7 +5,7 @@ fails the signature and a token cannot be moved to another claim. Whether it sti
 (not expired, revoked or used, the claim still waiting for the customer) is read from the
 `ClaimInvite` row each time. The partner issues, re-issues (the old link stops working),
 revokes and emails links; the customer's approver accepts one by signing in with an
-address at the organisation's domain.
+address at the organisation's domain (the rule of customers.services.check_may_act_for).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from allauth.account.models import EmailAddress
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +26,7 @@ from claims.models import Claim, ClaimRole
 from claims_portal.audit import log_action
 from claims_portal.roles import roles_for
 from customers.models import CustomerMembership
+from customers.services import OrganisationError, check_may_act_for
 from partners import tokens
 from partners.models import ClaimInvite
 from partners.tasks import send_claim_invite
@@ -49,33 +49,6 @@ class OpenedInvite:
     @property
     def claim(self) -> Claim | None:
         return self.invite.claim if self.invite is not None else None
-
-
-# --- The domain rule ---------------------------------------------------------------------
-# The customer issue (6) owns the rule for who may join an organisation; until it lands this
-# is the small version it asked for: a verified address at one of the organisation's domains.
-
-
-def domains_of(verified_domains: str) -> set[str]:
-    return {
-        line.strip().lower().lstrip("@")
-        for line in verified_domains.replace(",", "\n").splitlines()
-        if line.strip()
-    }
-
-
-def email_domain(email: str) -> str:
-    return email.rpartition("@")[2].strip().lower()
-
-
-def verified_address_at(user: User, domains: set[str]) -> str | None:
-    """One of the user's verified email addresses at one of `domains`, if any."""
-    for address in EmailAddress.objects.filter(user=user, verified=True).values_list(
-        "email", flat=True
-    ):
-        if email_domain(address) in domains:
-            return address
-    return None
 
 
 # --- Tokens ------------------------------------------------------------------------------
@@ -231,18 +204,15 @@ def check_invitee(invite: ClaimInvite, user: User) -> CustomerMembership | None:
             )
             % {"customer": claim.customer.name}
         )
-    domains = domains_of(claim.customer.verified_domains)
-    if not verified_address_at(user, domains):
+    # The organisation's domain rule (customers.services), as for anyone joining it.
+    try:
+        check_may_act_for(user, claim.customer)
+    except OrganisationError as exc:
         raise InviteRefused(
-            _(
-                "To take up this claim for %(customer)s, sign in with a verified email "
-                "address at %(domains)s."
-            )
-            % {
-                "customer": claim.customer.name,
-                "domains": ", ".join(sorted(domains)) or _("the organisation's domain"),
-            }
-        )
+            _("To take up this claim, sign in with your address at the organisation's domain.")
+            + " "
+            + str(exc)
+        ) from exc
     return None
 
 

@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from approvals.views import ReviewClaimPage
 from claims import lifecycle, selectors
 from claims.forms import ClaimForm, CommentForm
 from claims.lifecycle import ClaimError
@@ -324,11 +323,6 @@ class PartnerSowView(PartnerClaimPage):
 
 
 class CustomerSowView(CustomerClaimPage):
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return _sow(self.claim)
-
-
-class ReviewSowView(ReviewClaimPage):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return _sow(self.claim)
 

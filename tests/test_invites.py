@@ -61,7 +61,7 @@ def test_the_first_person_of_a_new_organisation_joins_as_its_approver(client, wo
 @pytest.mark.parametrize(
     ("who", "says"),
     [
-        ("wrong_domain", "verified email address at northwind.example"),
+        ("wrong_domain", "not at one of Northwind Traders"),
         ("other_customer_user", "claim of another organisation"),
         ("partner_member", "partner or claims team account"),
         ("reviewer", "partner or claims team account"),

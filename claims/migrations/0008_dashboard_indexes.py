@@ -17,9 +17,8 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('claims', '0006_partner_prepared_claims'),
-        ('customers', '0002_changerequest'),
-        ('partners', '0004_invites_team_logo'),
+        ('claims', '0007_partner_prepared_claims'),
+        ('customers', '0003_invitation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -196,7 +196,9 @@ class PartnerClaimPage(ClaimPage):
             "return_form": CommentForm(prefix="return"),
             "send_form": SendInviteForm(
                 prefix="send",
-                initial={"email": invite.email if invite else self.claim.survey_contact_email},
+                initial={
+                    "email": (invite.email if invite else "") or self.claim.survey_contact_email
+                },
             ),
         }
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from approvals.rules import ReasonCode, reason_label
 from claims.models import ClaimLine
+from partners.models import PartnerMembership
 
 register = template.Library()
 
@@ -91,3 +92,30 @@ def partner_reasons(line: ClaimLine) -> list[dict[str, Any]]:
 @register.filter
 def is_overdue(moment: Any) -> bool:
     return moment is not None and moment < timezone.now()
+
+
+_TEAM_CHANGES = {
+    "partners.member.invited": _("%(email)s invited as %(role)s"),
+    "partners.member.invitation_revoked": _("Invitation to %(email)s withdrawn"),
+    "partners.member.joined": _("%(email)s joined as %(role)s"),
+    "partners.member.role_changed": _("%(email)s is now %(to)s"),
+    "partners.member.removed": _("%(email)s removed and signed out"),
+    "partners.profile.changed": _("Profile changed"),
+}
+_ROLE_WORDS = dict(PartnerMembership.Role.choices)
+
+
+@register.filter
+def team_change(entry: Any) -> str:
+    """An entry of the partner's audited history, in words."""
+    text = _TEAM_CHANGES.get(entry.action)
+    if text is None:
+        return entry.action
+    data = {key: value for key, value in entry.data.items() if isinstance(value, str)}
+    for key in ("role", "to"):
+        if key in data:
+            data[key] = str(_ROLE_WORDS.get(data[key], data[key]))
+    data.setdefault("email", "")
+    data.setdefault("role", "")
+    data.setdefault("to", "")
+    return str(text) % data

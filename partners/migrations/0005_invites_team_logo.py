@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0007_partner_prepared_claims'),
+        ('claims', '0009_partner_prepared_claims'),
         ('partners', '0004_program_calendar'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0006_claim_clock'),
+        ('claims', '0008_outcome_invariant'),
     ]
 
     operations = [

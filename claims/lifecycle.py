@@ -470,11 +470,13 @@ def prepare_claim(
     user: User,
     data: ClaimInput,
     custom_sow: str,
+    form_token: uuid.UUID | None = None,
 ) -> Claim:
     """The partner prepares a claim with its custom SOW for the customer to review and sign.
 
     `custom_sow` is the name of the checked document already in private storage
     (claims_portal.uploads). The claim waits for the customer's approver from the start.
+    `form_token` identifies the form, as for `create_claim`: submitted twice, one claim.
     """
     if not data.lines:
         raise ClaimError(_("Pick at least one service."))
@@ -484,6 +486,7 @@ def prepare_claim(
     assert transition.target is not None
     with transaction.atomic():
         claim = Claim(
+            form_token=form_token,
             customer=customer,
             partner=partner,
             program=program,

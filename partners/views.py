@@ -27,6 +27,7 @@ from claims import lifecycle, selectors
 from claims.forms import ClaimForm, CommentForm
 from claims.lifecycle import ClaimError
 from claims.models import Claim
+from claims.services import AlreadySaved
 from claims.views import (
     WITHDRAWN_BUT_APPROVED,
     ClaimActionView,
@@ -351,7 +352,8 @@ def prepare(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     files = request.FILES if request.method == "POST" else None
     org_form = PrepareCustomerForm(data, prefix="org")
-    claim_form = ClaimForm(workloads, data=data)
+    # Complete: the customer's approver checks and signs what the partner filled in.
+    claim_form = ClaimForm(program, workloads, data=data, complete=True)
     sow_form = CustomSowForm(data, files, prefix="sow")
     status = 200
     if data is not None:
@@ -366,9 +368,15 @@ def prepare(request: HttpRequest) -> HttpResponse:
                     data=claim_form.to_input(),
                     custom_sow=sow_form.cleaned_data["custom_sow"],
                     email=sow_form.cleaned_data["customer_email"],
+                    form_token=claim_form.form_token,
                 )
+            except AlreadySaved as exc:
+                # A double click: the first click prepared it; nothing is made twice.
+                messages.info(request, _("Claim %s was prepared already.") % exc.claim.reference)
+                return redirect("partner_claim_detail", exc.claim.reference)
             except ClaimError as exc:
                 messages.error(request, str(exc))
+                claim_form.refresh_meta(None)
             else:
                 if invite.send_requested_at:
                     text = _("Claim %(ref)s is prepared and its link was emailed to %(to)s.")

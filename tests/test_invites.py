@@ -104,7 +104,7 @@ def test_a_known_organisation_is_opened_by_its_own_people_only(client, world):
 
 def _tamper(token: str) -> list[str]:
     payload, _, signature = token.rpartition(":")
-    other = signing.dumps({"i": 1, "n": "0" * 32}, salt=tokens.TEAM_INVITATION)
+    other = signing.Signer(salt=tokens.TEAM_INVITATION).sign_object({"i": 1, "n": "0" * 32})
     return [
         token[:-1] + ("A" if token[-1] != "A" else "B"),  # signature changed
         payload[:-2] + ":" + signature,  # payload cut
@@ -126,8 +126,18 @@ def test_a_tampered_token_gets_a_page_that_says_so(client, world):
 def test_a_token_of_one_claim_does_not_open_another(client, world):
     _, first = prepared(world)
     _, second = prepared(world)
-    forged = signing.dumps({"i": second.pk, "n": first.nonce}, salt=tokens.CLAIM_INVITE)
+    # Even correctly signed, one invite's nonce does not open another invite's row.
+    forged = signing.Signer(salt=tokens.CLAIM_INVITE).sign_object(
+        {"i": second.pk, "n": first.nonce}
+    )
     assert invites.open_token(forged).state == invites.InviteState.ALTERED
+    # A token signed for something else (a timestamped dump, another salt) is not ours.
+    for other in (
+        signing.dumps({"i": second.pk, "n": second.nonce}, salt=tokens.CLAIM_INVITE),
+        signing.Signer(salt="elsewhere").sign_object({"i": second.pk, "n": second.nonce}),
+    ):
+        assert invites.open_token(other).state == invites.InviteState.ALTERED
+    assert invites.open_token(invites.token_for(second)).state == invites.InviteState.VALID
 
 
 @pytest.mark.parametrize("state", ["expired", "revoked", "used", "withdrawn"])

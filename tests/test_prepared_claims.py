@@ -237,3 +237,17 @@ def test_a_claim_without_a_sow_has_no_document(client, world):
     claim = world.submitted()
     client.force_login(world.partner_member)
     assert client.get(reverse("partner_claim_sow", args=[claim.reference])).status_code == 404
+
+
+def test_the_same_form_sent_twice_prepares_one_claim(client, world, settings):
+    client.force_login(world.partner_member)
+    token = "3f2a9c1e-8d4b-4c5e-9a7f-1b2c3d4e5f60"
+    first = client.post(reverse("partner_prepare"), form_data(world, form_token=token))
+    second = client.post(
+        reverse("partner_prepare"), form_data(world, form_token=token), follow=True
+    )
+    claim = Claim.objects.get(partner_prepared=True)
+    assert first["Location"] == reverse("partner_claim_detail", args=[claim.reference])
+    assert second.redirect_chain[-1][0] == first["Location"]
+    assert f"Claim {claim.reference} was prepared already." in second.content.decode()
+    assert len(_stored_files(settings)) == 1

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0008_outcome_invariant'),
+        ('claims', '0009_claim_form_drafts_comments'),
     ]
 
     operations = [
@@ -25,6 +25,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='event',
             name='action',
-            field=models.CharField(choices=[('created', 'Created'), ('prepare', 'Prepared by the partner'), ('edit', 'Edited'), ('route', 'Sent to the approver'), ('sign', 'Signed and submitted'), ('resubmit', 'Corrected and resubmitted'), ('confirm', 'Confirmed by the partner'), ('return', 'Returned to the customer'), ('evaluate', 'Checked automatically'), ('decide', 'Decided by the claims team'), ('review_return', 'Returned by the claims team'), ('review_return_partner', 'Returned to the partner by the claims team'), ('withdraw', 'Withdrawn'), ('assign', 'Assigned in the claims team'), ('remind', 'Reminder sent'), ('escalate', 'Escalated')], max_length=40),
+            field=models.CharField(choices=[('created', 'Created'), ('prepare', 'Prepared by the partner'), ('edit', 'Edited'), ('route', 'Sent to the approver'), ('sign', 'Signed and submitted'), ('resubmit', 'Corrected and resubmitted'), ('confirm', 'Confirmed by the partner'), ('return', 'Returned to the customer'), ('evaluate', 'Checked automatically'), ('decide', 'Decided by the claims team'), ('review_return', 'Returned by the claims team'), ('review_return_partner', 'Returned to the partner by the claims team'), ('withdraw', 'Withdrawn'), ('assign', 'Assigned in the claims team'), ('remind', 'Reminder sent'), ('escalate', 'Escalated'), ('comment', 'Commented')], max_length=40),
         ),
     ]

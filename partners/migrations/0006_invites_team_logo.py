@@ -11,8 +11,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('claims', '0009_partner_prepared_claims'),
-        ('partners', '0004_program_calendar'),
+        ('claims', '0010_partner_prepared_claims'),
+        ('partners', '0005_publicsectorfield'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('claims', '0009_partner_prepared_claims'),
+        ('claims', '0010_partner_prepared_claims'),
         ('customers', '0003_invitation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

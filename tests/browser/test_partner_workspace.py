@@ -67,8 +67,11 @@ def test_a_partner_works_its_claims_and_prepares_one_the_customer_signs(
 
     # Returns the last one with a comment.
     partner.get_by_role("link", name=four.reference).click()
-    partner.get_by_label("Comment").fill("The seats do not match the tenant; please check.")
-    partner.get_by_role("button", name="Return for corrections").click()
+    returning = partner.locator(
+        "form", has=partner.get_by_role("button", name="Return for corrections")
+    )
+    returning.get_by_label("Comment").fill("The seats do not match the tenant; please check.")
+    returning.get_by_role("button", name="Return for corrections").click()
     expect(partner.locator(".alert-success")).to_contain_text("was returned to the customer")
     four.refresh_from_db()
     assert four.status == Claim.Status.RETURNED_TO_CUSTOMER
@@ -83,7 +86,7 @@ def test_a_partner_works_its_claims_and_prepares_one_the_customer_signs(
     today = timezone.localdate()
     line = partner.locator(".claim-line", has_text="Exchange Online")
     line.get_by_label("Target start").fill(today.isoformat())
-    line.get_by_label("Target end").fill((today + datetime.timedelta(days=120)).isoformat())
+    line.get_by_label("Target completion").fill((today + datetime.timedelta(days=120)).isoformat())
     line.get_by_label("Seats").fill("750")
     contact = partner.locator(".one-contact")
     contact.get_by_label("Contact name").fill("Sam Survey")
